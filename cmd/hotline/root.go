@@ -1,0 +1,24 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hotline",
+		Short: "An inbound voice bot for customer-service hotlines",
+		Long: `hotline answers the phone for a customer-service hotline: it runs a script
+written by the hotline's staff, answers routine questions, and hands the caller
+to a person when asked or when it cannot help.
+
+Try a script without a phone:
+  hotline chat examples/en-utility/script.yaml
+  hotline test examples/...
+  hotline lint examples/zh-shop/script.yaml`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCmd())
+	return root
+}
