@@ -98,7 +98,7 @@ func parseDays(s string) ([7]bool, error) {
 		}
 		return days, nil
 	}
-	for _, item := range strings.FieldsFunc(l, func(r rune) bool { return r == ',' || r == '、' || r == ',' }) {
+	for _, item := range strings.FieldsFunc(l, func(r rune) bool { return r == ',' || r == '、' || r == '\uff0c' }) {
 		from, to, isRange := cutAny(item, "-", "至", "到", "~")
 		a, ok := dayNames[from]
 		if !ok {
@@ -133,7 +133,7 @@ func cutAny(s string, seps ...string) (before, after string, found bool) {
 
 func parseTimeRanges(s string) ([]WeeklyRange, error) {
 	var out []WeeklyRange
-	for _, item := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ',' }) {
+	for _, item := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\uff0c' }) {
 		from, to, ok := cutAny(item, "-", "~", "至", "到")
 		if !ok {
 			return nil, fmt.Errorf("time range %q: want HH:MM-HH:MM", item)

@@ -79,8 +79,8 @@ func (s FSSource) ReadFile(name string) ([]byte, error) {
 	return b, err
 }
 func (s FSSource) Glob(p string) ([]string, error) { return fs.Glob(s.FS, p) }
-func (s FSSource) Join(dir, name string) string  { return path.Join(dir, name) }
-func (s FSSource) Dir(name string) string        { return path.Dir(name) }
+func (s FSSource) Join(dir, name string) string    { return path.Join(dir, name) }
+func (s FSSource) Dir(name string) string          { return path.Dir(name) }
 
 // LoadFile loads and validates the script at path and every file it includes.
 func LoadFile(path string) (*Script, error) { return Load(osSource{}, path) }

@@ -47,9 +47,9 @@ type nodeInfo struct {
 type Defaults struct {
 	Listen   ListenSpec
 	Retries  Retries
-	Escalate string // node for exhausted retries; "" hangs up politely
-	NoInput  []Prompt  // said after a no-input, one per attempt, the last repeats
-	NoMatch  []Prompt  // said after a no-match
+	Escalate string   // node for exhausted retries; "" hangs up politely
+	NoInput  []Prompt // said after a no-input, one per attempt, the last repeats
+	NoMatch  []Prompt // said after a no-match
 	Collect  DigitsSpec
 }
 
