@@ -173,12 +173,13 @@ func (x *exampleIndex) match(m *Matcher, units []textnorm.Unit, active Set, sc *
 			sims[p.ex] += wq * p.w
 		}
 	}
-	// Nearest example per intent.
-	type best struct {
-		ex    int32
-		score float32
+	// Nearest example per intent, in dense scratch arrays (a map here costs more than the scoring).
+	if cap(sc.best) < x.nIntents {
+		sc.best = make([]float32, x.nIntents)
+		sc.bestEx = make([]int32, x.nIntents)
 	}
-	per := map[int32]best{}
+	best, bestEx := sc.best[:x.nIntents], sc.bestEx[:x.nIntents]
+	sc.intents = sc.intents[:0]
 	for _, e := range sc.touched {
 		s := sims[e]
 		sims[e] = 0
@@ -186,18 +187,23 @@ func (x *exampleIndex) match(m *Matcher, units []textnorm.Unit, active Set, sc *
 		if !active.Has(int(i)) {
 			continue
 		}
-		if b, ok := per[i]; !ok || s > b.score {
-			per[i] = best{e, s}
+		if best[i] == 0 {
+			sc.intents = append(sc.intents, i)
+		}
+		if s > best[i] {
+			best[i], bestEx[i] = s, e
 		}
 	}
-	for i, b := range per {
-		score := float64(b.score) / qnorm
+	for _, i := range sc.intents {
+		score := float64(best[i]) / qnorm
+		ex := bestEx[i]
+		best[i] = 0
 		if score < minExampleScore {
 			continue
 		}
 		if score > 1 {
 			score = 1
 		}
-		consider(m.candidate(int(i), Example, score, x.text[b.ex], "", 0))
+		consider(m.candidate(int(i), Example, score, x.text[ex], "", 0))
 	}
 }

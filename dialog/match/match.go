@@ -232,7 +232,9 @@ func (m *Matcher) addKeyword(intent int, text string, units []textnorm.Unit) {
 		m.sounds.add(syms)
 	}
 	// A recogniser often drops a character of a longer phrase ("转人工" → "转人").
-	if hanCount(units) >= 3 {
+	// Phrases longer than maxDeletionUnits are left alone: they are rare as
+	// keywords, and each unit would add a set of patterns.
+	if n := hanCount(units); n >= 3 && len(units) <= maxDeletionUnits {
 		for drop := range units {
 			if units[drop].Kind != textnorm.Han {
 				continue
@@ -249,6 +251,8 @@ func (m *Matcher) addKeyword(intent int, text string, units []textnorm.Unit) {
 		}
 	}
 }
+
+const maxDeletionUnits = 8
 
 // maxSoundVariants bounds the readings tried for keywords full of polyphones.
 const maxSoundVariants = 16
@@ -445,6 +449,12 @@ type scratch struct {
 	hits, shits  []hit
 	sims         []float32
 	touched      []int32
+	cands        []Candidate
+	excluded     []verdict
+	rejected     []verdict
+	best         []float32 // by intent
+	bestEx       []int32
+	intents      []int32
 	feats        []feature
 }
 
@@ -482,34 +492,36 @@ func (m *Matcher) Match(text string, active Set) Result {
 		sc.shits = m.sounds.scan(sc.sounds, sc.shits[:0])
 	}
 
-	best := map[int]Candidate{}
+	sc.cands, sc.excluded, sc.rejected = sc.cands[:0], sc.excluded[:0], sc.rejected[:0]
 	consider := func(c Candidate) {
-		if old, ok := best[c.Index]; !ok || c.Score > old.Score || (c.Score == old.Score && c.runes > old.runes) {
-			best[c.Index] = c
+		for i := range sc.cands {
+			if old := sc.cands[i]; old.Index == c.Index {
+				if c.Score > old.Score || (c.Score == old.Score && c.runes > old.runes) {
+					sc.cands[i] = c
+				}
+				return
+			}
 		}
+		sc.cands = append(sc.cands, c)
 	}
-	excluded := map[int]string{}
 	for _, h := range sc.hits {
 		if p := m.wpat[h.pattern]; p.kind == patExclude && active.Has(p.intent) {
-			excluded[p.intent] = p.text
+			sc.excluded = addVerdict(sc.excluded, p.intent, "excluded by "+quote(p.text))
 		}
 	}
 	for _, h := range sc.shits {
 		if p := m.spat[h.pattern]; p.kind == patExclude && active.Has(p.intent) {
-			if _, ok := excluded[p.intent]; !ok {
-				excluded[p.intent] = p.text
-			}
+			sc.excluded = addVerdict(sc.excluded, p.intent, "excluded by "+quote(p.text))
 		}
 	}
 	negated := m.negations(t.Units, sc.hits, sc.shits)
-	rejected := map[int]string{}
 	for i, h := range sc.hits {
 		p := m.wpat[h.pattern]
 		if p.kind != patKeyword || !active.Has(p.intent) {
 			continue
 		}
 		if neg, ok := negated[hitRef{false, i}]; ok && m.intents[p.intent].Negation {
-			rejected[p.intent] = "negated by " + quote(neg)
+			sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
 			continue
 		}
 		consider(m.candidate(p.intent, Keyword, scoreKeyword, p.text, "", p.runes))
@@ -520,9 +532,7 @@ func (m *Matcher) Match(text string, active Set) Result {
 			continue
 		}
 		if neg, ok := negated[hitRef{true, i}]; ok && m.intents[p.intent].Negation {
-			if _, done := rejected[p.intent]; !done {
-				rejected[p.intent] = "negated by " + quote(neg)
-			}
+			sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
 			continue
 		}
 		score := scorePinyin
@@ -536,22 +546,25 @@ func (m *Matcher) Match(text string, active Set) Result {
 		m.examples.match(m, t.Units, active, sc, consider)
 	}
 
-	cands := make([]Candidate, 0, len(best))
-	for i, c := range best {
-		if _, ok := excluded[i]; ok {
+	// Excluded intents are out. Negated ones are out unless the caller also
+	// names them plainly elsewhere: a negation never lets the example tier
+	// bring the intent back.
+	cands := make([]Candidate, 0, len(sc.cands))
+	for _, c := range sc.cands {
+		if hasVerdict(sc.excluded, c.Index) {
 			continue
 		}
-		if _, ok := rejected[i]; ok {
+		if hasVerdict(sc.rejected, c.Index) && c.Tier == Example {
 			continue
 		}
 		cands = append(cands, c)
 	}
-	for i, by := range excluded {
-		r.Rejected = append(r.Rejected, Rejection{Intent: m.intents[i].Name, Reason: "excluded by " + quote(by)})
+	for _, v := range sc.excluded {
+		r.Rejected = append(r.Rejected, Rejection{Intent: m.intents[v.intent].Name, Reason: v.why})
 	}
-	for i, why := range rejected {
-		if _, ok := excluded[i]; !ok {
-			r.Rejected = append(r.Rejected, Rejection{Intent: m.intents[i].Name, Reason: why})
+	for _, v := range sc.rejected {
+		if !hasVerdict(sc.excluded, v.intent) && !hasCandidate(cands, v.intent) {
+			r.Rejected = append(r.Rejected, Rejection{Intent: m.intents[v.intent].Name, Reason: v.why})
 		}
 	}
 	sort.Slice(r.Rejected, func(i, j int) bool { return r.Rejected[i].Intent < r.Rejected[j].Intent })
@@ -584,3 +597,35 @@ func (m *Matcher) Match(text string, active Set) Result {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// verdict is why an intent was ruled out; there are few per utterance, so a
+// slice beats a map.
+type verdict struct {
+	intent int
+	why    string
+}
+
+func addVerdict(vs []verdict, intent int, why string) []verdict {
+	if hasVerdict(vs, intent) {
+		return vs
+	}
+	return append(vs, verdict{intent, why})
+}
+
+func hasVerdict(vs []verdict, intent int) bool {
+	for _, v := range vs {
+		if v.intent == intent {
+			return true
+		}
+	}
+	return false
+}
+
+func hasCandidate(cs []Candidate, intent int) bool {
+	for _, c := range cs {
+		if c.Index == intent {
+			return true
+		}
+	}
+	return false
+}

@@ -55,13 +55,26 @@ func (m *Matcher) negations(units []textnorm.Unit, hits, shits []hit) map[hitRef
 		if out == nil {
 			out = map[hitRef]string{}
 		}
-		for i, h := range hits {
+		// The governed span: the keywords starting there, and any keyword inside
+		// them ("不需要转人工" governs "人工" as well as "转人工").
+		end := nearest
+		for _, h := range hits {
 			if m.wpat[h.pattern].kind == patKeyword && h.start == nearest {
+				end = max(end, h.end)
+			}
+		}
+		for _, h := range shits {
+			if m.spat[h.pattern].kind == patKeyword && h.start == nearest {
+				end = max(end, h.end)
+			}
+		}
+		for i, h := range hits {
+			if m.wpat[h.pattern].kind == patKeyword && h.start >= nearest && h.end <= end {
 				out[hitRef{false, i}] = np.text
 			}
 		}
 		for i, h := range shits {
-			if m.spat[h.pattern].kind == patKeyword && h.start == nearest {
+			if m.spat[h.pattern].kind == patKeyword && h.start >= nearest && h.end <= end {
 				out[hitRef{true, i}] = np.text
 			}
 		}

@@ -49,7 +49,10 @@ func (s *synonyms) expand(units []textnorm.Unit) [][]textnorm.Unit {
 	out := [][]textnorm.Unit{units}
 	seen := map[string]bool{unitsKey(units): true}
 	for _, g := range s.groups {
-		for vi := 0; vi < len(out) && len(out) < maxKeywordVariants; vi++ {
+		// Only the spellings from before this group: a group must not feed on
+		// its own output ("要" → "要要" → "要要要" …).
+		before := len(out)
+		for vi := 0; vi < before && len(out) < maxKeywordVariants; vi++ {
 			v := out[vi]
 			for _, member := range g {
 				for at := indexUnits(v, member, 0); at >= 0; at = indexUnits(v, member, at+1) {
