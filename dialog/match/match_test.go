@@ -41,15 +41,15 @@ func TestMatchTable(t *testing.T) {
 	}{
 		{"我想退款", "refund", Keyword},
 		{"我要申请退款,谢谢", "refund", Keyword},
-		{"我的訂單到哪裡了", "order", Keyword},         // Traditional
+		{"我的訂單到哪裡了", "order", Keyword},            // Traditional
 		{"ＯＲＤＥＲ ＳＴＡＴＵＳ please", "order", Keyword}, // full width
 		{"I'd like a refund please", "refund", Keyword},
 		{"my refunds haven't arrived", "refund", Keyword}, // stemming
 		{"what are your opening hours", "hours", Keyword},
 		{"你们几点开门", "hours", Keyword},
-		{"我想退宽", "refund", Pinyin},   // homophone from a recogniser
-		{"帮我转仁工", "agent", Keyword},   // 工 alone? no: 人工 missing, but 转人工 → pinyin
-		{"营业时是几点", "hours", Pinyin}, // one character missing from 营业时间
+		{"我想退宽", "refund", Pinyin},      // homophone from a recogniser
+		{"帮我转仁工", "agent", Keyword},     // 工 alone? no: 人工 missing, but 转人工 → pinyin
+		{"营业时是几点", "hours", Pinyin},     // one character missing from 营业时间
 		{"七天无理由退吗", "promise", Keyword}, // 七天 → 7天, and the longer keyword wins
 		{"今天天气怎么样", "", NoTier},
 		{"", "", NoTier},
