@@ -26,7 +26,7 @@ import (
 const (
 	maxFileSize   = 8 << 20
 	maxFiles      = 256
-	maxYAMLNodes  = 2_000_000
+	maxYAMLNodes  = 500_000
 	maxIncludeDep = 16
 )
 

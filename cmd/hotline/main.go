@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	_ "time/tzdata" // business hours work on hosts without a zoneinfo database
 )
 
 func main() {

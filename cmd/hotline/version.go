@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -12,7 +13,8 @@ import (
 var version = "dev"
 
 func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
+	var format string
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of hotline",
 		Example: `  hotline version
@@ -20,11 +22,23 @@ func newVersionCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rev, modified := vcsRevision()
+			switch format {
+			case "json":
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{
+					"version": version, "revision": rev + modified, "go": runtime.Version(),
+					"os": runtime.GOOS, "arch": runtime.GOARCH,
+				})
+			case "text":
+			default:
+				return usageError("--format must be text or json")
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "hotline %s (%s%s, %s %s/%s)\n",
 				version, rev, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
 }
 
 func vcsRevision() (rev, modified string) {
