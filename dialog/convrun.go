@@ -222,7 +222,7 @@ func (run *testRun) check(st Step, acts []Action) []string {
 // nothing matched, "" when there was none) and its explanation.
 func understood(acts []Action) (string, string) {
 	for _, a := range acts {
-		if u, ok := a.(Understood); ok {
+		if u, ok := a.(Understood); ok && u.Outcome != "collected" && u.Outcome != "invalid" {
 			if u.Result.Matched() {
 				return u.Result.Intent, u.Result.Explain()
 			}
@@ -302,6 +302,21 @@ func (run *testRun) checkExpect(e *Expect, acts []Action) []string {
 				fails = append(fails, "want the bot to "+b.name+", it did not")
 			} else {
 				fails = append(fails, "want the bot not to "+b.name+", it did")
+			}
+		}
+	}
+	if e.BargeIn != nil {
+		for _, a := range acts {
+			var barge, prompt bool
+			switch x := a.(type) {
+			case Say:
+				barge, prompt = x.BargeIn, true
+			case Play:
+				barge, prompt = x.BargeIn, true
+			}
+			if prompt && barge != *e.BargeIn {
+				fails = append(fails, fmt.Sprintf("want barge_in=%v on every prompt, %q has %v", *e.BargeIn, FormatAction(a), barge))
+				break
 			}
 		}
 	}
@@ -408,6 +423,12 @@ func FormatAction(a Action) string {
 	case Tag:
 		return "[tag " + strings.TrimSpace(x.Grade+" "+strings.Join(x.Tags, " ")) + "]"
 	case Understood:
+		switch x.Outcome {
+		case "collected":
+			return fmt.Sprintf("[collected %s (%s)]", x.Result.Input, x.Input)
+		case "invalid":
+			return fmt.Sprintf("[invalid %s input %q: %s]", x.Input, x.Text, x.Result.Reason)
+		}
 		return "[understood " + x.Result.Explain() + "]"
 	case Hangup:
 		return "[hangup]"

@@ -79,6 +79,7 @@ type Expect struct {
 	Record   *bool
 	Collect  *bool
 	Listen   *bool
+	BargeIn  *bool
 	HTTP     *TextCheck
 	Tags     []string
 	Grade    string
@@ -205,7 +206,7 @@ func ParseSuite(path string, data []byte) (*Suite, error) {
 		if m := yamlErrRE.FindStringSubmatch(err.Error()); m != nil {
 			p.Line, _ = strconv.Atoi(m[1])
 		}
-		diags.errorf(p, "yaml-syntax", strings.TrimPrefix(err.Error(), "yaml: "))
+		diags.errorf(p, "yaml-syntax", yamlMessage(err))
 		return nil, &LoadError{Path: path, Diags: diags}
 	}
 	if len(doc.Content) == 0 {
@@ -496,14 +497,15 @@ func parseExpect(d *decoder, n *yaml.Node) *Expect {
 				e.HTTP = &c
 			}
 		},
-		"hangup":  boolField(&e.Hangup, "hangup"),
-		"record":  boolField(&e.Record, "record"),
-		"collect": boolField(&e.Collect, "collect"),
-		"listen":  boolField(&e.Listen, "listen"),
-		"ended":   boolField(&e.Ended, "ended"),
-		"tags":    func(_, v *yaml.Node) { e.Tags = d.strs(v, "tags") },
-		"grade":   func(_, v *yaml.Node) { e.Grade, _ = d.str(v, "grade") },
-		"outcome": func(_, v *yaml.Node) { e.Outcome, _ = d.str(v, "outcome") },
+		"hangup":   boolField(&e.Hangup, "hangup"),
+		"record":   boolField(&e.Record, "record"),
+		"collect":  boolField(&e.Collect, "collect"),
+		"listen":   boolField(&e.Listen, "listen"),
+		"barge_in": boolField(&e.BargeIn, "barge_in"),
+		"ended":    boolField(&e.Ended, "ended"),
+		"tags":     func(_, v *yaml.Node) { e.Tags = d.strs(v, "tags") },
+		"grade":    func(_, v *yaml.Node) { e.Grade, _ = d.str(v, "grade") },
+		"outcome":  func(_, v *yaml.Node) { e.Outcome, _ = d.str(v, "outcome") },
 		"vars": func(_, v *yaml.Node) {
 			e.Vars = map[string]string{}
 			for _, p := range d.pairs(v, "vars") {

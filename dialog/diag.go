@@ -75,6 +75,11 @@ func (d Diag) Message(lang string) string {
 // phrase is a message argument that itself needs translating.
 type phrase struct{ en, zh string }
 
+var nouns = map[string]string{"intent": "意图", "node": "节点", "answer": "答案"}
+
+// noun translates the name of a kind of definition.
+func noun(en string) phrase { return phrase{en, nouns[en]} }
+
 // Format renders "file:line:col: error: message [code]".
 func (d Diag) Format(lang string) string {
 	sev := d.Severity.String()

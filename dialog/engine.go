@@ -53,6 +53,7 @@ type State struct {
 	AfterHours    bool           `json:"after_hours,omitempty"`
 	MessageLeft   bool           `json:"message_left,omitempty"`
 	Transferred   bool           `json:"transferred,omitempty"`
+	TransferFail  bool           `json:"transfer_failed,omitempty"` // a transfer was tried and failed
 	Outcome       string         `json:"outcome,omitempty"`
 	EndReason     string         `json:"end_reason,omitempty"`
 	Turns         int            `json:"turns"`
@@ -76,7 +77,7 @@ var builtinVars = map[string]bool{
 	"caller": true, "called": true, "call_id": true, "channel": true, "date": true, "time": true,
 	"weekday": true, "hour": true, "time_of_day": true, "greeting": true, "open": true,
 	"last_intent": true, "last_utterance": true, "node": true, "http_status": true,
-	"transfer_code": true, "escalation": true,
+	"transfer_code": true, "escalation": true, "record_seconds": true,
 }
 
 // Session is one conversation with one caller. It is not safe for concurrent
@@ -236,6 +237,7 @@ func (se *Session) Handle(ev Event) []Action {
 			if nd.Record.Into != "" {
 				se.st.Vars[nd.Record.Into] = e.File
 			}
+			se.st.Vars["record_seconds"] = strconv.Itoa(int(e.Duration.Round(time.Second) / time.Second))
 			if e.Duration > 0 {
 				se.st.MessageLeft = true
 			}
@@ -249,6 +251,7 @@ func (se *Session) Handle(ev Event) []Action {
 	case TransferFailed:
 		if se.st.Wait == WaitTransfer {
 			se.st.Vars["transfer_code"] = strconv.Itoa(e.Code)
+			se.st.TransferFail = true
 			if nd.Transfer.OnFail != "" {
 				se.enter(nd.Transfer.OnFail, &out)
 			} else {
@@ -401,13 +404,14 @@ func (se *Session) say(p Prompt, barge bool, out *[]Action) []SaidPrompt {
 	return said
 }
 
+// headers renders header templates; a header whose value comes out empty is
+// left out (no "X-Order:" when no order was asked for).
 func (se *Session) headers(hs []Header) []HeaderValue {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]HeaderValue, len(hs))
-	for i, h := range hs {
-		out[i] = HeaderValue{Name: h.Name, Value: h.Value.Render(se.st.Vars, HeaderContext)}
+	var out []HeaderValue
+	for _, h := range hs {
+		if v := h.Value.Render(se.st.Vars, HeaderContext); strings.TrimSpace(v) != "" {
+			out = append(out, HeaderValue{Name: h.Name, Value: v})
+		}
 	}
 	return out
 }
@@ -717,7 +721,8 @@ func (se *Session) finish(reason string, how ending) {
 		se.st.Outcome = OutcomeError
 	case se.st.AfterHours:
 		se.st.Outcome = OutcomeAfterHours
-	case how == unresolved:
+	case how == unresolved, se.st.TransferFail:
+		// Nobody took the call and no message was left: the caller's need is open.
 		se.st.Outcome = OutcomeUnresolved
 	case how == botHangup, se.st.Answered:
 		se.st.Outcome = OutcomeResolved

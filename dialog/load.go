@@ -101,7 +101,9 @@ func Load(src Source, path string) (s *Script, err error) {
 	l.s.Defaults = builtinDefaults()
 	l.s.Match = MatchOptions{Threshold: match.DefaultThreshold, Pinyin: true, Examples: true}
 	l.file(path, true, 0)
-	if !l.diags.HasErrors() {
+	// Cross-references are checked even when some fields were wrong, so one
+	// run lists every error; only files that could not be read stop it.
+	if len(l.files) > 0 && !l.unreadable {
 		l.resolve()
 	}
 	if !l.diags.HasErrors() {
@@ -165,6 +167,7 @@ type loader struct {
 	globalNode  *yaml.Node
 	globalFile  string
 	answerPairs []answerDef
+	unreadable  bool // a file could not be read or parsed
 }
 
 type hashWriter struct{ h []byte }
@@ -202,11 +205,12 @@ type answerDef struct {
 }
 
 var (
-	nameRE    = regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}_\-.]*$`)
-	dtmfRE    = regexp.MustCompile(`^[0-9*#A-Da-d]{1,8}$`)
-	headerRE  = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+\-.^_` + "`" + `|~]+$`)
-	gradeRE   = regexp.MustCompile(`^[A-E]$`)
-	yamlErrRE = regexp.MustCompile(`line (\d+)`)
+	nameRE     = regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}_\-.]*$`)
+	dtmfRE     = regexp.MustCompile(`^[0-9*#A-Da-d]{1,8}$`)
+	headerRE   = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+\-.^_` + "`" + `|~]+$`)
+	gradeRE    = regexp.MustCompile(`^[A-E]$`)
+	yamlErrRE  = regexp.MustCompile(`line (\d+)`)
+	yamlLineRE = regexp.MustCompile(`^line \d+: `)
 )
 
 func (l *loader) file(name string, main bool, depth int) {
@@ -221,6 +225,7 @@ func (l *loader) file(name string, main bool, depth int) {
 	data, err := l.src.ReadFile(name)
 	if err != nil {
 		l.diags.errorf(Pos{File: name}, "read-file", err.Error())
+		l.unreadable = true
 		return
 	}
 	l.files = append(l.files, name)
@@ -232,7 +237,8 @@ func (l *loader) file(name string, main bool, depth int) {
 		if m := yamlErrRE.FindStringSubmatch(err.Error()); m != nil {
 			p.Line, _ = strconv.Atoi(m[1])
 		}
-		l.diags.errorf(p, "yaml-syntax", strings.TrimPrefix(err.Error(), "yaml: "))
+		l.diags.errorf(p, "yaml-syntax", yamlMessage(err))
+		l.unreadable = true
 		return
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
@@ -340,6 +346,26 @@ func (l *loader) file(name string, main bool, depth int) {
 	}
 }
 
+// yamlHints explain the YAML parser's most common complaints about scripts.
+var yamlHints = []struct{ contains, hint string }{
+	{"did not find expected alphabetic or numeric character", `a value starting with * or & must be quoted, e.g. dtmf: "*"`},
+	{"found character that cannot start any token", "a value starting with @, ` or % must be quoted"},
+	{"mapping values are not allowed in this context", `text containing ": " must be quoted`},
+	{"found undefined alias", `a value starting with * must be quoted, e.g. dtmf: "*"`},
+	{"found a tab character", "indent with spaces, not tabs"},
+}
+
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = yamlLineRE.ReplaceAllString(msg, "") // the position says it already
+	for _, h := range yamlHints {
+		if strings.Contains(msg, h.contains) {
+			return msg + " (" + h.hint + ")"
+		}
+	}
+	return msg
+}
+
 // safeUnmarshal turns a panic inside the YAML parser into an error: a broken
 // script must never take the server down.
 func safeUnmarshal(data []byte, doc *yaml.Node) (err error) {
@@ -360,7 +386,7 @@ func safeUnmarshal(data []byte, doc *yaml.Node) (err error) {
 
 func (l *loader) checkName(d *decoder, name string, pos Pos, what string) bool {
 	if !nameRE.MatchString(name) {
-		l.diags.errorf(pos, "bad-name", what, name)
+		l.diags.errorf(pos, "bad-name", noun(what), name)
 		return false
 	}
 	return true
@@ -633,7 +659,7 @@ func (l *loader) intents(d *decoder, n *yaml.Node) {
 			continue
 		}
 		if prev := l.s.IntentByName(p.key); prev != nil {
-			l.diags.errorf(p.pos, "duplicate-def", "intent", p.key, prev.Pos.String())
+			l.diags.errorf(p.pos, "duplicate-def", noun("intent"), p.key, prev.Pos.String())
 			continue
 		}
 		in := &Intent{Name: p.key, Pos: p.pos, Negation: true}
@@ -780,7 +806,7 @@ func (l *loader) nodes(d *decoder, n *yaml.Node) {
 			continue
 		}
 		if prev, dup := l.s.Nodes[p.key]; dup {
-			l.diags.errorf(p.pos, "duplicate-def", "node", p.key, prev.Pos.String())
+			l.diags.errorf(p.pos, "duplicate-def", noun("node"), p.key, prev.Pos.String())
 			continue
 		}
 		nd := &Node{Name: p.key, Pos: p.pos, Answers: true}
@@ -1237,7 +1263,7 @@ func (l *loader) resolve() {
 			continue
 		}
 		if prev, dup := s.Answers[a.intent]; dup {
-			l.diags.errorf(a.pos, "duplicate-def", "answer", a.intent, prev.Pos.String())
+			l.diags.errorf(a.pos, "duplicate-def", noun("answer"), a.intent, prev.Pos.String())
 			continue
 		}
 		ans := &Answer{Intent: a.intent, Pos: a.pos}

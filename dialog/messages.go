@@ -16,14 +16,14 @@ var catalogue = map[string]struct{ en, zh string }{
 	"want-int":              {"%s must be a whole number, not %q", "%s 必须是整数,而不是 %q"},
 	"want-number":           {"%s must be a number, not %q", "%s 必须是数字,而不是 %q"},
 	"want-duration":         {"%s must be a duration such as 6s or 600ms, not %v", "%s 必须是时长,例如 6s 或 600ms,而不是 %v"},
-	"duration-unit":         {"%s: %q has no unit; write for example %ss", "%s:%q 缺少单位;例如写成 %ss"},
+	"duration-unit":         {"%s: %q has no unit; write for example %[2]ss", "%s:%q 缺少单位;例如写成 %[2]ss"},
 	"out-of-range":          {"%s is %v; it must be between %v and %v", "%s 是 %v;必须在 %v 到 %v 之间"},
 	"bad-key":               {"a key of %s must be plain text", "%s 的键必须是普通文本"},
 	"merge-key":             {"YAML merge keys (<<) are not supported; write the fields out", "不支持 YAML 合并键(<<),请直接写出各字段"},
 	"duplicate-key":         {"%q appears twice in %s", "%q 在 %s 中出现了两次"},
-	"unknown-field":         {"unknown field %q in %s (known fields: %s)", "%s 中没有字段 %q(可用字段:%s)"},
-	"unknown-field-suggest": {"unknown field %q in %s; did you mean %q?", "%s 中没有字段 %q;是不是想写 %q?"},
-	"missing-field":         {"%q is required in %s", "%s 中缺少必填字段 %q"},
+	"unknown-field":         {"unknown field %q in %s (known fields: %s)", "%[2]s 中没有字段 %[1]q(可用字段:%[3]s)"},
+	"unknown-field-suggest": {"unknown field %q in %s; did you mean %q?", "%[2]s 中没有字段 %[1]q;是不是想写 %[3]q?"},
+	"missing-field":         {"%q is required in %s", "%[2]s 中缺少必填字段 %[1]q"},
 
 	// includes
 	"include-depth": {"includes are nested deeper than %d levels", "包含文件的嵌套超过 %d 层"},

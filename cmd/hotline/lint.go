@@ -96,9 +96,9 @@ func lintSummary(path string, diags dialog.Diags, lang string) string {
 	e, w := len(diags.Errors()), len(diags.Warnings())
 	if lang != "" && (lang[0] == 'z') {
 		if e+w == 0 {
-			return fmt.Sprintf("%s:没有问题", path)
+			return fmt.Sprintf("%s: 没有问题", path)
 		}
-		return fmt.Sprintf("%s:%d 个错误,%d 个警告", path, e, w)
+		return fmt.Sprintf("%s: %d 个错误,%d 个警告", path, e, w)
 	}
 	if e+w == 0 {
 		return fmt.Sprintf("%s: ok", path)

@@ -104,6 +104,7 @@ const (
 	patKeyword patKind = iota + 1
 	patExclude
 	patNegator
+	patNotNegation
 )
 
 type pattern struct {
@@ -112,6 +113,7 @@ type pattern struct {
 	text     string // as the staff wrote it
 	runes    int    // specificity: longer keywords win ties
 	gap      int    // negators: how many units may stand between it and the keyword
+	after    bool   // negators: it follows the keyword it negates
 	deletion bool   // pinyin variant with one character left out
 }
 
@@ -149,7 +151,7 @@ func Compile(intents []Intent, opt Options) (*Matcher, error) {
 		for _, ex := range in.Exclude {
 			units := analyze(ex)
 			m.addWords(pattern{kind: patExclude, intent: i, text: ex}, units)
-			if opt.Pinyin && hanCount(units) >= 2 {
+			if opt.Pinyin && syllableCount(units) >= 2 {
 				for _, syms := range m.soundVariants(units) {
 					m.spat = append(m.spat, pattern{kind: patExclude, intent: i, text: ex})
 					m.sounds.add(syms)
@@ -161,7 +163,10 @@ func Compile(intents []Intent, opt Options) (*Matcher, error) {
 		}
 	}
 	for _, n := range negators {
-		m.addWords(pattern{kind: patNegator, intent: -1, text: n.text, gap: n.gap}, analyze(n.text))
+		m.addWords(pattern{kind: patNegator, intent: -1, text: n.text, gap: n.gap, after: n.after}, analyze(n.text))
+	}
+	for _, n := range notNegations {
+		m.addWords(pattern{kind: patNotNegation, intent: -1, text: n}, analyze(n))
 	}
 	m.words.build()
 	m.sounds.build()
@@ -191,6 +196,26 @@ func hanCount(units []textnorm.Unit) int {
 		}
 	}
 	return n
+}
+
+// syllableCount counts what would be spoken as Chinese syllables: characters and digits.
+func syllableCount(units []textnorm.Unit) int {
+	n := 0
+	for _, u := range units {
+		switch u.Kind {
+		case textnorm.Han:
+			n++
+		case textnorm.Number:
+			n += len(u.Text)
+		}
+	}
+	return n
+}
+
+// digitSounds are the Chinese readings of digits, the usual one first ("幺"
+// for 1 and "两" for 2 are how people read phone and order numbers).
+var digitSounds = [10][]string{
+	{"ling"}, {"yi", "yao"}, {"er", "liang"}, {"san"}, {"si"}, {"wu"}, {"liu"}, {"qi"}, {"ba"}, {"jiu"},
 }
 
 func (m *Matcher) sym(text string) uint32 {
@@ -224,17 +249,19 @@ func (m *Matcher) addKeyword(intent int, text string, units []textnorm.Unit) {
 	}
 	p := pattern{kind: patKeyword, intent: intent, text: text, runes: runes}
 	m.addWords(p, units)
-	if !m.opt.Pinyin || hanCount(units) < 2 {
+	if !m.opt.Pinyin || hanCount(units) == 0 || syllableCount(units) < 2 {
 		return
 	}
 	for _, syms := range m.soundVariants(units) {
 		m.spat = append(m.spat, p)
 		m.sounds.add(syms)
 	}
-	// A recogniser often drops a character of a longer phrase ("转人工" → "转人").
-	// Phrases longer than maxDeletionUnits are left alone: they are rare as
-	// keywords, and each unit would add a set of patterns.
-	if n := hanCount(units); n >= 3 && len(units) <= maxDeletionUnits {
+	// A recogniser often drops a character of a longer phrase ("营业时间" →
+	// "营业时"). Only from four characters up: a three-character keyword
+	// shortened to two matches too much ("没收到" → "收到"). Phrases longer
+	// than maxDeletionUnits are left alone: they are rare as keywords, and
+	// each unit would add a set of patterns.
+	if n := hanCount(units); n >= 4 && len(units) <= maxDeletionUnits {
 		for drop := range units {
 			if units[drop].Kind != textnorm.Han {
 				continue
@@ -262,34 +289,53 @@ const maxSoundVariants = 16
 func (m *Matcher) soundVariants(units []textnorm.Unit) [][]uint32 {
 	variants := [][]uint32{{}}
 	for _, u := range units {
+		if u.Kind == textnorm.Number {
+			// Digits sound like Chinese numerals: "再说1遍" is heard as "再说一边".
+			for _, d := range u.Text {
+				variants = m.extend(variants, m.classes(digitSounds[d-'0']))
+			}
+			continue
+		}
 		var classes []uint32
 		if r, _ := utf8.DecodeRuneInString(u.Text); u.Kind == textnorm.Han {
-			seen := map[string]bool{}
-			for _, py := range textnorm.Pinyin(r) {
-				c := textnorm.Fuzzy(py)
-				if !seen[c] {
-					seen[c] = true
-					classes = append(classes, m.sym(soundPrefix+c))
-				}
-			}
+			classes = m.classes(textnorm.Pinyin(r))
 		}
 		if len(classes) == 0 {
 			classes = []uint32{m.sym(u.Text)}
 		}
-		var next [][]uint32
-		for _, v := range variants {
-			for ci, c := range classes {
-				if ci > 0 && len(next) >= maxSoundVariants {
-					break
-				}
-				nv := make([]uint32, len(v), len(v)+1)
-				copy(nv, v)
-				next = append(next, append(nv, c))
-			}
-		}
-		variants = next
+		variants = m.extend(variants, classes)
 	}
 	return variants
+}
+
+// classes interns the fuzzy classes of a character's readings.
+func (m *Matcher) classes(readings []string) []uint32 {
+	var out []uint32
+	seen := map[string]bool{}
+	for _, py := range readings {
+		c := textnorm.Fuzzy(py)
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, m.sym(soundPrefix+c))
+		}
+	}
+	return out
+}
+
+// extend appends each class to each variant, keeping at most maxSoundVariants.
+func (m *Matcher) extend(variants [][]uint32, classes []uint32) [][]uint32 {
+	var next [][]uint32
+	for _, v := range variants {
+		for ci, c := range classes {
+			if ci > 0 && len(next) >= maxSoundVariants {
+				break
+			}
+			nv := make([]uint32, len(v), len(v)+1)
+			copy(nv, v)
+			next = append(next, append(nv, c))
+		}
+	}
+	return next
 }
 
 // soundPrefix keeps pinyin classes apart from Latin words spelled the same.
@@ -446,6 +492,7 @@ func rank(c []Candidate) {
 
 type scratch struct {
 	syms, sounds []uint32
+	soundUnit    []int // unit of each sound
 	hits, shits  []hit
 	sims         []float32
 	touched      []int32
@@ -469,27 +516,47 @@ func (m *Matcher) Match(text string, active Set) Result {
 	sc := m.scratch.Get().(*scratch)
 	defer m.scratch.Put(sc)
 
-	sc.syms, sc.sounds = sc.syms[:0], sc.sounds[:0]
-	for _, u := range t.Units {
+	sc.syms, sc.sounds, sc.soundUnit = sc.syms[:0], sc.sounds[:0], sc.soundUnit[:0]
+	for ui, u := range t.Units {
 		s := uint32(0)
 		if u.Kind != textnorm.Break {
 			s = m.vocab[u.Text]
 		}
 		sc.syms = append(sc.syms, s)
-		if m.opt.Pinyin {
-			ps := s
-			if u.Kind == textnorm.Han {
-				r, _ := utf8.DecodeRuneInString(u.Text)
-				if py := textnorm.Pinyin(r); len(py) > 0 {
-					ps = m.vocab[soundPrefix+textnorm.Fuzzy(py[0])]
-				}
-			}
-			sc.sounds = append(sc.sounds, ps)
+		if !m.opt.Pinyin {
+			continue
 		}
+		// The sound of the utterance: the usual reading of each character,
+		// digits read one by one; sc.soundUnit maps it back to units.
+		switch u.Kind {
+		case textnorm.Han:
+			r, _ := utf8.DecodeRuneInString(u.Text)
+			if py := textnorm.Pinyin(r); len(py) > 0 {
+				s = m.vocab[soundPrefix+textnorm.Fuzzy(py[0])]
+			}
+		case textnorm.Number:
+			for _, d := range u.Text {
+				sc.sounds = append(sc.sounds, m.vocab[soundPrefix+textnorm.Fuzzy(digitSounds[d-'0'][0])])
+				sc.soundUnit = append(sc.soundUnit, ui)
+			}
+			continue
+		}
+		sc.sounds = append(sc.sounds, s)
+		sc.soundUnit = append(sc.soundUnit, ui)
 	}
 	sc.hits = m.words.scan(sc.syms, sc.hits[:0])
 	if m.opt.Pinyin {
 		sc.shits = m.sounds.scan(sc.sounds, sc.shits[:0])
+		// Back to unit positions; a match that splits a number is no match.
+		kept := sc.shits[:0]
+		for _, h := range sc.shits {
+			su := sc.soundUnit
+			if (h.start > 0 && su[h.start-1] == su[h.start]) || (h.end < len(su) && su[h.end] == su[h.end-1]) {
+				continue
+			}
+			kept = append(kept, hit{pattern: h.pattern, start: su[h.start], end: su[h.end-1] + 1})
+		}
+		sc.shits = kept
 	}
 
 	sc.cands, sc.excluded, sc.rejected = sc.cands[:0], sc.excluded[:0], sc.rejected[:0]
@@ -517,7 +584,7 @@ func (m *Matcher) Match(text string, active Set) Result {
 	negated := m.negations(t.Units, sc.hits, sc.shits)
 	for i, h := range sc.hits {
 		p := m.wpat[h.pattern]
-		if p.kind != patKeyword || !active.Has(p.intent) {
+		if p.kind != patKeyword || !active.Has(p.intent) || m.covered(h, p.intent, sc, active) {
 			continue
 		}
 		if neg, ok := negated[hitRef{false, i}]; ok && m.intents[p.intent].Negation {
@@ -528,7 +595,7 @@ func (m *Matcher) Match(text string, active Set) Result {
 	}
 	for i, h := range sc.shits {
 		p := m.spat[h.pattern]
-		if p.kind != patKeyword || !active.Has(p.intent) {
+		if p.kind != patKeyword || !active.Has(p.intent) || m.covered(h, p.intent, sc, active) {
 			continue
 		}
 		if neg, ok := negated[hitRef{true, i}]; ok && m.intents[p.intent].Negation {
@@ -569,9 +636,10 @@ func (m *Matcher) Match(text string, active Set) Result {
 	}
 	sort.Slice(r.Rejected, func(i, j int) bool { return r.Rejected[i].Intent < r.Rejected[j].Intent })
 	rank(cands)
-	// "Ask for a person" wins over everything it is found with.
+	// "Ask for a person", said plainly (a keyword or a key), wins over
+	// everything it is found with.
 	for i, c := range cands {
-		if c.Handoff && c.Score >= m.opt.Threshold {
+		if c.Handoff && (c.Tier == Keyword || c.Tier == DTMF) {
 			copy(cands[1:i+1], cands[:i])
 			cands[0] = c
 			break
@@ -597,6 +665,24 @@ func (m *Matcher) Match(text string, active Set) Result {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// covered reports whether a keyword hit lies inside a longer keyword hit of
+// another active intent: the longer phrase explains those words ("人工服务时间"
+// is about hours, not a person; "没有" is not "有").
+func (m *Matcher) covered(h hit, intent int, sc *scratch, active Set) bool {
+	check := func(list []hit, pats []pattern) bool {
+		for _, o := range list {
+			p := pats[o.pattern]
+			if p.kind == patKeyword && p.intent != intent && active.Has(p.intent) &&
+				o.start <= h.start && h.end <= o.end && o.end-o.start > h.end-h.start &&
+				!hasVerdict(sc.excluded, p.intent) {
+				return true
+			}
+		}
+		return false
+	}
+	return check(sc.hits, m.wpat) || check(sc.shits, m.spat)
+}
 
 // verdict is why an intent was ruled out; there are few per utterance, so a
 // slice beats a map.

@@ -273,3 +273,52 @@ func TestConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// Cases found by writing the Chinese example hotline.
+func TestExampleHotlineFindings(t *testing.T) {
+	intents := []Intent{
+		{Name: "agent", Keywords: []string{"人工", "转人工", "找客服"}, Handoff: true},
+		{Name: "hours", Keywords: []string{"人工服务时间", "营业时间"}},
+		{Name: "complaint", Keywords: []string{"什么破", "投诉"}},
+		{Name: "not_received", Keywords: []string{"没收到"}},
+		{Name: "refund", Keywords: []string{"退给我", "退款"}},
+		{Name: "delivery", Keywords: []string{"能到吗"}},
+		{Name: "repeat", Keywords: []string{"再说一遍"}},
+		{Name: "yes", Keywords: []string{"有", "是的"}},
+		{Name: "no", Keywords: []string{"没有了", "没有"}},
+		{Name: "other_order", Keywords: []string{"订单"}},
+	}
+	m := compile(t, allTiers, intents...)
+	all := m.All()
+	for _, c := range []struct{ in, want string }{
+		{"你叫什么名字", ""},          // no 3→2 character shortening
+		{"我收到了", ""},            // idem
+		{"给我讲个笑话", ""},          // idem
+		{"钱能退回来吗", ""},          // a rare reading of 能 must not make 来 sound like it
+		{"晚上八点还有人吗", "yes"},     // not delivery
+		{"人工服务时间", "hours"},     // the longer keyword explains 人工
+		{"别给我转人工", ""},          // refusal a few characters before
+		{"不要帮我转接人工", ""},        // idem
+		{"人工就不用了", ""},          // refusal after the keyword
+		{"转人工就不用了", ""},         // idem
+		{"退款不要了", ""},           // idem
+		{"人工就不用了,我问问退款", "refund"}, // the refusal does not spill into the next clause
+		{"再说一边", "repeat"},      // 再说一遍 is stored as 再说1遍: digits sound like numerals
+		{"妹有了", "no"},           // 没有了 by sound covers 有
+		{"我不是要投诉", ""},          // 不是 refuses
+		{"是不是要投诉", "complaint"}, // 是不是 asks
+		{"别的订单", "other_order"},  // 别的 is "another"
+	} {
+		r := m.Match(c.in, all)
+		if r.Intent != c.want {
+			t.Errorf("Match(%q) = %q, want %q\n  %s", c.in, r.Intent, c.want, r.Explain())
+		}
+	}
+	// A weak (pinyin or example) match of the handoff intent does not trump a clear answer.
+	m = compile(t, allTiers,
+		Intent{Name: "agent", Keywords: []string{"找客服"}, Handoff: true},
+		Intent{Name: "hours", Examples: []string{"星期天有客服吗", "周末有人吗"}})
+	if r := m.Match("星期天有客服吗", m.All()); r.Intent != "hours" {
+		t.Errorf("weak handoff won: %s", r.Explain())
+	}
+}
