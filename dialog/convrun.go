@@ -252,7 +252,7 @@ func (run *testRun) checkExpect(e *Expect, acts []Action) []string {
 	}
 	var transfer *Transfer
 	has := map[string]bool{}
-	var requests []string
+	var requests, bodies []string
 	for _, a := range acts {
 		switch x := a.(type) {
 		case Transfer:
@@ -268,6 +268,7 @@ func (run *testRun) checkExpect(e *Expect, acts []Action) []string {
 			has["listen"] = true
 		case HTTPRequest:
 			requests = append(requests, x.Method+" "+x.URL)
+			bodies = append(bodies, string(x.Body))
 		}
 	}
 	if e.Transfer != nil {
@@ -277,6 +278,9 @@ func (run *testRun) checkExpect(e *Expect, acts []Action) []string {
 		case !e.Transfer.in(transfer.To):
 			fails = append(fails, fmt.Sprintf("want a transfer to %s, got %q", e.Transfer, transfer.To))
 		}
+	}
+	if e.NoTransfer && transfer != nil {
+		fails = append(fails, fmt.Sprintf("want no transfer, got one to %q", transfer.To))
 	}
 	if len(e.Headers) > 0 {
 		if transfer == nil {
@@ -327,6 +331,15 @@ func (run *testRun) checkExpect(e *Expect, acts []Action) []string {
 		}
 		if !found {
 			fails = append(fails, fmt.Sprintf("want a request matching %s, got %q", e.HTTP, requests))
+		}
+	}
+	if e.HTTPBody != nil {
+		found := false
+		for _, b := range bodies {
+			found = found || e.HTTPBody.in(b)
+		}
+		if !found {
+			fails = append(fails, fmt.Sprintf("want a request body matching %s, got %q", e.HTTPBody, bodies))
 		}
 	}
 	for _, tag := range e.Tags {
@@ -415,10 +428,16 @@ func FormatAction(a Action) string {
 		if len(hs) > 0 {
 			s += " " + strings.Join(hs, "; ")
 		}
+		if x.Whisper != "" {
+			s += fmt.Sprintf(", whisper %q", x.Whisper)
+		}
 		return s + "]"
 	case Record:
 		return fmt.Sprintf("[record up to %s]", x.Max)
 	case HTTPRequest:
+		if len(x.Body) > 0 {
+			return fmt.Sprintf("[http %s %s %s]", x.Method, x.URL, x.Body)
+		}
 		return fmt.Sprintf("[http %s %s]", x.Method, x.URL)
 	case Tag:
 		return "[tag " + strings.TrimSpace(x.Grade+" "+strings.Join(x.Tags, " ")) + "]"

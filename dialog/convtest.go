@@ -70,22 +70,24 @@ func (c TextCheck) in(s string) bool {
 
 // Expect are checks on actions and state.
 type Expect struct {
-	Pos      Pos
-	Node     string
-	Tier     string
-	Transfer *TextCheck
-	Headers  map[string]string
-	Hangup   *bool
-	Record   *bool
-	Collect  *bool
-	Listen   *bool
-	BargeIn  *bool
-	HTTP     *TextCheck
-	Tags     []string
-	Grade    string
-	Vars     map[string]string
-	Outcome  string
-	Ended    *bool
+	Pos        Pos
+	Node       string
+	Tier       string
+	Transfer   *TextCheck // a transfer whose target contains this
+	NoTransfer bool       // transfer: false
+	Headers    map[string]string
+	Hangup     *bool
+	Record     *bool
+	Collect    *bool
+	Listen     *bool
+	BargeIn    *bool
+	HTTP       *TextCheck
+	HTTPBody   *TextCheck
+	Tags       []string
+	Grade      string
+	Vars       map[string]string
+	Outcome    string
+	Ended      *bool
 }
 
 // HTTPMock answers the script's backend requests in a test.
@@ -219,7 +221,11 @@ func ParseSuite(path string, data []byte) (*Suite, error) {
 		"description": func(_, _ *yaml.Node) {},
 		"script": func(_, v *yaml.Node) {
 			if s, ok := d.str(v, "script"); ok {
-				su.Script = filepath.Join(filepath.Dir(path), s)
+				if filepath.IsAbs(s) {
+					su.Script = s
+				} else {
+					su.Script = filepath.Join(filepath.Dir(path), s)
+				}
 			}
 		},
 		"defaults":  func(_, v *yaml.Node) { parseTestFields(d, v, defaults, "defaults", false) },
@@ -228,8 +234,10 @@ func ParseSuite(path string, data []byte) (*Suite, error) {
 	})
 	for _, item := range d.list(testsNode, "tests") {
 		t := &ConvTest{Pos: d.pos(item), Caller: defaults.Caller, Called: defaults.Called, Time: defaults.Time,
-			Vars: defaults.Vars, HTTP: append([]HTTPMock(nil), defaults.HTTP...)}
+			Vars: defaults.Vars}
 		parseTestFields(d, item, t, "test", true)
+		// The test's own mocks first, so it can override a default for the same URL.
+		t.HTTP = append(t.HTTP, defaults.HTTP...)
 		if t.Name == "" {
 			diags.errorf(t.Pos, "missing-field", "name", "test")
 		}
@@ -482,8 +490,23 @@ func parseExpect(d *decoder, n *yaml.Node) *Expect {
 		"node": func(_, v *yaml.Node) { e.Node, _ = d.str(v, "node") },
 		"tier": func(_, v *yaml.Node) { e.Tier, _ = d.str(v, "tier") },
 		"transfer": func(_, v *yaml.Node) {
+			if v := d.deref(v); v != nil && v.Tag == "!!bool" {
+				if b, ok := d.boolean(v, "transfer"); ok {
+					if b {
+						e.Transfer = &TextCheck{} // any target
+					} else {
+						e.NoTransfer = true
+					}
+				}
+				return
+			}
 			if c, ok := parseCheck(d, v, "transfer"); ok {
 				e.Transfer = &c
+			}
+		},
+		"http_body": func(_, v *yaml.Node) {
+			if c, ok := parseCheck(d, v, "http_body"); ok {
+				e.HTTPBody = &c
 			}
 		},
 		"headers": func(_, v *yaml.Node) {

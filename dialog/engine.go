@@ -290,9 +290,6 @@ func (se *Session) enter(name string, out *[]Action) {
 	if nd.Tag != nil {
 		se.tag(nd.Tag, out)
 	}
-	if nd.Resolves {
-		se.st.Answered = true
-	}
 	if nd.HTTP != nil {
 		h := nd.HTTP
 		req := HTTPRequest{
@@ -308,6 +305,9 @@ func (se *Session) enter(name string, out *[]Action) {
 
 // proceed says the node's prompt and does what the node does after it.
 func (se *Session) proceed(nd *Node, out *[]Action) {
+	if nd.Resolves { // after the backend answered, not when the request went out
+		se.st.Answered = true
+	}
 	barge := false
 	switch {
 	case nd.Listen != nil:
@@ -457,6 +457,16 @@ func (se *Session) utterance(nd *Node, u Utterance, out *[]Action) {
 			r = ar
 		}
 	}
+	if !r.Matched() && nd.Listen.DTMF {
+		// "One", "按1", "option two": the key of a menu, said instead of pressed.
+		if key := spokenKey(u.Text, info.maxDigits); key != "" {
+			if kr := m.MatchDigits(key, info.active); kr.Matched() {
+				kr.Input = r.Input
+				kr.Evidence = "key " + key + ", spoken"
+				r = kr
+			}
+		}
+	}
 	if !r.Matched() {
 		*out = append(*out, Understood{Node: nd.Name, Input: "speech", Text: u.Text, Result: r, Outcome: "no_match"})
 		se.miss(nd, false, out)
@@ -464,6 +474,35 @@ func (se *Session) utterance(nd *Node, u Utterance, out *[]Action) {
 	}
 	*out = append(*out, Understood{Node: nd.Name, Input: "speech", Text: u.Text, Result: r, Outcome: "matched"})
 	se.dispatch(nd, r.Intent, out)
+}
+
+// spokenKeyFillers are words around a spoken menu key ("press one", "选2号"),
+// as textnorm spells units (Latin words stemmed).
+var spokenKeyFillers = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("press option number key the um uh please i choose pick select want 按 选 择 号 键 第 个 我 要 嗯 吧") {
+		m[textnorm.Stem(w)] = true
+	}
+	return m
+}()
+
+// spokenKey returns the digits of an utterance that is only a menu key said
+// aloud, or "".
+func spokenKey(text string, maxDigits int) string {
+	key := ""
+	for _, u := range textnorm.Analyze(text).Units {
+		switch {
+		case u.Kind == textnorm.Number && key == "":
+			key = u.Text
+		case u.Kind == textnorm.Break, spokenKeyFillers[u.Text]:
+		default:
+			return ""
+		}
+	}
+	if len(key) > maxDigits {
+		return ""
+	}
+	return key
 }
 
 // menuKeys matches keys pressed at a listening node.

@@ -191,7 +191,10 @@ func TestBrokenFixtures(t *testing.T) {
 				return
 			}
 			if bug, ok := knownBrokenBugs[filepath.Base(fixture)]; ok {
-				t.Log(describeDiff(ds, missing, extra), dups)
+				t.Log(describeDiff(ds, missing, extra))
+				for _, d := range dups {
+					t.Logf("reported twice: %s", d)
+				}
 				t.Skip(bug)
 			}
 			for _, d := range dups {

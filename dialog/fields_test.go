@@ -298,7 +298,8 @@ func TestEngineDrivesFirstScript(t *testing.T) {
 		acts = c.do(TransferFailed{Code: 486, Reason: "busy"})
 		wantSpoken(t, acts, "Thank you for calling. Goodbye.")
 		c.vars(map[string]string{"transfer_code": "486"})
-		c.outcome(OutcomeResolved)
+		// unresolved: "a transfer failed and no message was left".
+		c.outcome(OutcomeUnresolved)
 	})
 
 	t.Run("asks for an agent, transferred", func(t *testing.T) {
@@ -381,7 +382,8 @@ nodes:
 		{"name: t\nlanguage: en-US\nstart: a\n", "no-nodes"},
 		{"name: t\nlanguage: en-US\nstart: a\nnodes: {}\n", "no-nodes"},
 		{"name: t\nlanguage: not_a_tag!\nstart: a\nnodes: {a: {say: hi, hangup: true}}\n", "bad-language"},
-		{"name: t\nlanguage: en-US\nstart: b\nnodes: {a: {say: hi, hangup: true}}\n", "unknown-node"},
+		{"name: t\nlanguage: en-US\nstart: nowhere\nnodes: {a: {say: hi, hangup: true}}\n", "unknown-node"},
+		{"name: t\nlanguage: en-US\nstart: b\nnodes: {a: {say: hi, hangup: true}}\n", "unknown-node-suggest"},
 		{"name: t\nlanguage: en-US\nstart: a\nnodes: {\"a b\": {say: hi, hangup: true}}\n", "bad-name"},
 		{"name: t\nlanguage: en-US\nstart: a\nintents: {\"a/b\": [x]}\nnodes: {a: {say: hi, hangup: true}}\n", "bad-name"},
 		{"name: t\nlanguage: en-US\nstart: a\nnodes: {a: {say: hi, hangup: true}}\nunknown: 1\n", "unknown-field"},
@@ -848,7 +850,7 @@ func TestMatchingNormalisation(t *testing.T) {
   look: {keywords: [一下]}
 global: [agent]
 answers: {hours: a, refund: a, progress: a, order: a, complain: a, cannot: a, first: a, second: a, look: a}
-nodes: {welcome: {say: Q, listen: {}}}
+nodes: {welcome: {say: Q, listen: {}}, agent: {say: person, transfer: "sip:q@pbx.example"}}
 `)
 	m := s.Matcher()
 	for _, c := range []struct {
@@ -1056,7 +1058,7 @@ nodes:
 			}
 		}
 	}
-	// A route beats the answer; answers: false turns the library off.
+	// answers: false turns the library off; the node's routes still work.
 	c, _ := dial(t, s, CallInfo{})
 	c.se, _ = Restore(s, State{Node: "yesno", Wait: WaitInput, Vars: map[string]any{}})
 	acts := c.say("hours")
@@ -1069,7 +1071,7 @@ nodes:
 	// Without after_answer (and no next) the bot stays and listens again.
 	s = parse(t, strings.Replace(src, "after_answer: anything_else\n", "", 1))
 	c, _ = dial(t, s, CallInfo{})
-	c.silence() // a miss; an answer resets nothing documented, but the node stays
+	c.silence() // a miss first: the answer still keeps the caller in this node
 	acts = c.say("hours")
 	if kinds(acts) != "Understood Say Listen" {
 		t.Errorf("answer without after_answer: %s", kinds(acts))
@@ -1140,7 +1142,8 @@ nodes:
 	for _, c := range []struct{ say, code string }{
 		{"say: {}", "empty-say"},
 		{"say: {audio: \"\", text: x}", "bad-audio"},
-		{"say: {txt: x}", "unknown-field"},
+		{"say: {words: x}", "unknown-field"},
+		{"say: {txt: x}", "unknown-field-suggest"},
 		{"say: \"{{x\"", "bad-template"},
 	} {
 		codes := parseErrors(t, head+"nodes:\n  welcome: {"+c.say+", hangup: true}\n")
@@ -1208,11 +1211,14 @@ nodes:
 		t.Errorf("keys at a speech-only node: %s", kinds(acts))
 	}
 	c.at("welcome", WaitInput)
-	c.se, _ = Restore(s, State{Node: "keys", Wait: WaitInput, Vars: map[string]any{}})
-	if acts := c.say("yes"); acts != nil {
-		t.Logf("speech at a dtmf-only node: %s %q", kinds(acts), spoken(acts))
-		t.Skip("BUG: listen input: [dtmf] still accepts an Utterance (keys at an input: [speech] node are ignored)")
-	}
+	t.Run("speech at a dtmf-only node", func(t *testing.T) {
+		c, _ := dial(t, s, CallInfo{})
+		c.se, _ = Restore(s, State{Node: "keys", Wait: WaitInput, Vars: map[string]any{}})
+		if acts := c.say("yes"); acts != nil {
+			t.Logf("speech at a dtmf-only node: %s %q", kinds(acts), spoken(acts))
+			t.Skip("BUG: listen input: [dtmf] still accepts an Utterance (keys at an input: [speech] node are ignored)")
+		}
+	})
 
 	// Listen ranges.
 	for _, c := range []struct {
@@ -1781,7 +1787,7 @@ func TestSet(t *testing.T) {
 	c.vars(map[string]string{"topic": "refund", "callback": "13800138000"})
 
 	builtins := []string{"caller", "called", "call_id", "channel", "date", "time", "weekday", "hour", "time_of_day",
-		"greeting", "open", "last_intent", "last_utterance", "node", "http_status", "transfer_code", "escalation"}
+		"greeting", "open", "last_intent", "last_utterance", "node", "http_status", "transfer_code", "escalation", "record_seconds"}
 	for _, v := range builtins {
 		if codes := parseErrors(t, head+"nodes:\n  welcome: {set: {"+v+": x}, say: hi, hangup: true}\n"); !hasCode(codes, "builtin-var") {
 			t.Errorf("set %s: codes %v, want builtin-var", v, codes)
@@ -2219,6 +2225,7 @@ nodes:
 		{"after_hours", night, []Event{RecordDone{Duration: 0}}, OutcomeAfterHours},
 		{"after_hours, caller hung up", night, []Event{HungUp{}}, OutcomeAfterHours},
 		{"unresolved", thu10, []Event{NoInput{}}, OutcomeUnresolved},
+		{"unresolved: transfer failed, no message", thu10, []Event{Utterance{Text: "agent"}, TransferFailed{Code: 486}, RecordDone{Duration: 0}}, OutcomeUnresolved},
 		{"resolved at a hangup node", thu10, []Event{Utterance{Text: "yes"}, HTTPResult{Status: 200}}, OutcomeResolved},
 		{"resolved: hung up after an answer", thu10, []Event{Utterance{Text: "hours"}, HungUp{}}, OutcomeResolved},
 		{"abandoned", thu10, []Event{HungUp{}}, OutcomeAbandoned},
@@ -2387,5 +2394,165 @@ nodes:
 		if !hasCode(codes, want) {
 			t.Errorf("timeout %s: %v, want %s", d, codes, want)
 		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// How matching works: refusals, nested keywords, sounds, plain handoff
+
+func TestMatchingRefusalsAndSounds(t *testing.T) {
+	s := parse(t, "name: t\nlanguage: zh-CN\nstart: welcome\n"+`intents:
+  agent: {keywords: [人工, 转人工], handoff: true}
+  hours: {keywords: [人工服务时间, 营业时间]}
+  refund: [退款]
+  order: [订单]
+  have: [有]
+  have_not: [没有]
+  repeat: [再说一遍]
+  service: [服务]
+  help: [帮忙]
+  business: [营业]
+  nanjing: [南京]
+  transfer_to: [转账]
+  complain: [投诉处理]
+  slip: [退款单]
+global: [agent]
+answers: {hours: a, refund: a, order: a, have: a, have_not: a, repeat: a, service: a, help: a, business: a, nanjing: a, transfer_to: a, complain: a, slip: a}
+nodes:
+  welcome: {say: Q, listen: {}}
+  agent: {say: person, transfer: "sip:q@pbx.example"}
+`)
+	m := s.Matcher()
+	for _, c := range []struct {
+		text, intent, tier string
+	}{
+		// A refusal just after the keyword, in the same clause.
+		{"人工就不用了", "", "none"},
+		{"转人工算了", "", "none"},
+		{"退款不需要了", "", "none"},
+		// A refusal a few characters before it.
+		{"不是退款", "", "none"},
+		{"我不想要退款", "", "none"},
+		// Phrases that contain a refusal without refusing.
+		{"别的订单", "order", "keyword"},
+		{"要不要退款", "refund", "keyword"},
+		{"是不是要退款", "refund", "keyword"},
+		// A keyword inside a longer keyword of another intent does not count.
+		{"人工服务时间是几点", "hours", "keyword"},
+		{"没有", "have_not", "keyword"},
+		{"有", "have", "keyword"},
+		// Sounds: digits read as numerals, f/h, an/ang, in/ing, n/l, homophones.
+		{"再说一边", "repeat", "pinyin"},
+		{"胡务", "service", "pinyin"},
+		{"班忙", "help", "pinyin"},
+		{"音业", "business", "pinyin"},
+		{"兰京", "nanjing", "pinyin"},
+		{"赚账", "transfer_to", "pinyin"},
+		// One character missing: only for keywords of four or more characters.
+		{"营业时", "hours", "pinyin"},
+		{"诉处理", "complain", "pinyin"},
+		{"退单", "", "none"},
+		// A handoff intent wins only when said plainly: a sound-alike does not beat a keyword.
+		{"我要退款 转人工", "agent", "keyword"},
+		{"我要退款 转人攻", "refund", "keyword"},
+	} {
+		r := m.Match(c.text, m.All())
+		if r.Intent != c.intent || r.Tier.String() != c.tier {
+			t.Errorf("%q → %q %s, want %q %s (%s)", c.text, r.Intent, r.Tier, c.intent, c.tier, r.Explain())
+		}
+	}
+}
+
+// The best match wins wherever it comes from; where it goes: route, else global, else answer.
+func TestBestMatchThenRouting(t *testing.T) {
+	c, _ := startCall(t, head+`intents:
+  billing: {examples: ["I have a question about my bill"]}
+  hours: [hours]
+  agent: {keywords: [agent], handoff: true}
+global: [agent]
+answers: {hours: "Nine to six.", billing: "an answer for billing"}
+nodes:
+  welcome: {say: Q, listen: {}, routes: {billing: billing}}
+  billing: {say: "Billing.", hangup: true}
+  agent: {say: person, transfer: "sip:q@pbx.example"}
+`)
+	// hours (a keyword, in the answers) beats billing (an example, in the routes).
+	wantSpoken(t, c.say("a question about your hours"), "Nine to six.")
+	// billing is both routed and answered: the route decides.
+	wantSpoken(t, c.say("I have a question about my bill"), "Billing.")
+}
+
+func TestEmptyHeadersNotSent(t *testing.T) {
+	// docs: "a header whose value is empty is not sent" (http and transfer).
+	c, acts := startCall(t, head+`nodes:
+  welcome:
+    http: {get: "https://crm.example/x", headers: {X-Order: "{{order}}", X-Caller: "{{caller}}", X-Blank: " "}}
+    next: agent
+  agent:
+    transfer: {to: "sip:q@pbx.example", headers: {X-Order: "{{order}}", X-Caller: "{{caller}}"}}
+`)
+	if hs := only[HTTPRequest](t, acts).Headers; !reflect.DeepEqual(hs, []HeaderValue{{"X-Caller", "13800138000"}}) {
+		t.Errorf("http headers %+v", hs)
+	}
+	acts = c.do(HTTPResult{Status: 200})
+	if hs := only[Transfer](t, acts).Headers; !reflect.DeepEqual(hs, []HeaderValue{{"X-Caller", "13800138000"}}) {
+		t.Errorf("transfer headers %+v", hs)
+	}
+}
+
+func TestRecordSeconds(t *testing.T) {
+	const src = head + `nodes:
+  welcome: {say: "After the tone.", record: {into: message}, next: check}
+  check:
+    branch: {on: "{{record_seconds}}", cases: {"0": empty}, default: thanks}
+  empty: {say: "You said nothing.", hangup: true}
+  thanks: {say: "Thanks, {{record_seconds}} seconds.", hangup: true}
+`
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "You said nothing."},
+		{12*time.Second + 300*time.Millisecond, "Thanks, 12 seconds."},
+		{59 * time.Second, "Thanks, 59 seconds."},
+	} {
+		call, _ := startCall(t, src)
+		wantSpoken(t, call.do(RecordDone{Duration: c.d, File: "m.wav"}), c.want)
+	}
+	if codes := parseErrors(t, head+"nodes:\n  welcome: {set: {record_seconds: \"5\"}, say: hi, hangup: true}\n"); !hasCode(codes, "builtin-var") {
+		t.Errorf("record_seconds is built in: %v", codes)
+	}
+}
+
+// http combines with listen, collect, record, transfer, hangup and branch: the request comes first.
+func TestHTTPCombines(t *testing.T) {
+	c, acts := startCall(t, head+`intents: {yes: [yes]}
+nodes:
+  welcome:
+    http: {get: "https://crm.example/status", into: result}
+    say: "Your order is {{result.status}}."
+    branch: {on: "{{result.status}}", cases: {shipped: ask}, default: bye}
+  ask:
+    http: {get: "https://crm.example/more", into: more}
+    say: "Hear more about {{more.topic}}?"
+    routes: {yes: bye}
+  bye: {say: bye, hangup: true}
+`)
+	if kinds(acts) != "HTTPRequest" {
+		t.Fatalf("start: %s", kinds(acts))
+	}
+	acts = c.do(HTTPResult{Status: 200, Body: []byte(`{"status":"shipped"}`)})
+	wantSpoken(t, acts, "Your order is shipped.")
+	if kinds(acts) != "Say HTTPRequest" {
+		t.Errorf("after the first answer: %s", kinds(acts))
+	}
+	acts = c.do(HTTPResult{Status: 200, Body: []byte(`{"topic":"returns"}`)})
+	if kinds(acts) != "Say Listen" {
+		t.Errorf("after the second answer: %s", kinds(acts))
+	}
+	wantSpoken(t, acts, "Hear more about returns?")
+	wantSpoken(t, c.say("yes"), "bye")
+	for _, what := range []string{"collect: {into: n}", "record: true", "transfer: \"sip:a@b.example\"", "hangup: true", "listen: {}"} {
+		parse(t, head+"nodes:\n  welcome: {http: {get: \"https://x.example\"}, say: hi, "+what+"}\n")
 	}
 }

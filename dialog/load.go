@@ -1192,7 +1192,7 @@ func (l *loader) branch(d *decoder, n *yaml.Node) *Branch {
 			}
 		},
 		"cases": func(_, v *yaml.Node) {
-			for _, p := range d.pairs(v, "cases") {
+			for _, p := range d.pairsOf(v, "cases", true) {
 				c := BranchCase{Value: p.key, Pos: p.pos}
 				if len(p.key) >= 2 && strings.HasPrefix(p.key, "/") && strings.HasSuffix(p.key, "/") {
 					re, err := regexp.Compile(p.key[1 : len(p.key)-1])

@@ -114,7 +114,10 @@ type pair struct {
 }
 
 // pairs returns the entries of a user-keyed mapping (nodes, intents, routes…) in file order.
-func (d *decoder) pairs(n *yaml.Node, what string) []pair {
+func (d *decoder) pairs(n *yaml.Node, what string) []pair { return d.pairsOf(n, what, false) }
+
+// pairsOf is pairs; allowEmpty accepts "" as a key (a branch case for an empty value).
+func (d *decoder) pairsOf(n *yaml.Node, what string, allowEmpty bool) []pair {
 	n = d.deref(n)
 	if n == nil || isNull(n) {
 		return nil
@@ -130,7 +133,7 @@ func (d *decoder) pairs(n *yaml.Node, what string) []pair {
 		if k == nil {
 			return out
 		}
-		if k.Kind != yaml.ScalarNode || k.Value == "" {
+		if k.Kind != yaml.ScalarNode || (k.Value == "" && !allowEmpty) {
 			d.diags.errorf(d.pos(k), "bad-key", what)
 			continue
 		}

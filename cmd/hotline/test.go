@@ -66,6 +66,7 @@ type testJSON struct {
 	Name       string   `json:"name"`
 	Position   string   `json:"position"`
 	Passed     bool     `json:"passed"`
+	Checks     int      `json:"phrasings_checked,omitempty"`
 	Failures   []string `json:"failures,omitempty"`
 	Transcript []string `json:"transcript,omitempty"`
 }
@@ -111,7 +112,7 @@ func runTests(out io.Writer, files []string, filter *regexp.Regexp, format, lang
 		fileFailed := 0
 		for _, r := range su.Run(s) {
 			checks += r.Checks
-			results = append(results, testJSON{File: f, Name: r.Name, Position: r.Pos.String(), Passed: r.Passed(), Failures: r.Failures, Transcript: r.Transcript})
+			results = append(results, testJSON{File: f, Name: r.Name, Position: r.Pos.String(), Passed: r.Passed(), Checks: r.Checks, Failures: r.Failures, Transcript: r.Transcript})
 			if r.Passed() {
 				passed++
 			} else {

@@ -499,6 +499,7 @@ type scratch struct {
 	cands        []Candidate
 	excluded     []verdict
 	rejected     []verdict
+	covered      []verdict
 	best         []float32 // by intent
 	bestEx       []int32
 	intents      []int32
@@ -559,7 +560,7 @@ func (m *Matcher) Match(text string, active Set) Result {
 		sc.shits = kept
 	}
 
-	sc.cands, sc.excluded, sc.rejected = sc.cands[:0], sc.excluded[:0], sc.rejected[:0]
+	sc.cands, sc.excluded, sc.rejected, sc.covered = sc.cands[:0], sc.excluded[:0], sc.rejected[:0], sc.covered[:0]
 	consider := func(c Candidate) {
 		for i := range sc.cands {
 			if old := sc.cands[i]; old.Index == c.Index {
@@ -584,22 +585,30 @@ func (m *Matcher) Match(text string, active Set) Result {
 	negated := m.negations(t.Units, sc.hits, sc.shits)
 	for i, h := range sc.hits {
 		p := m.wpat[h.pattern]
-		if p.kind != patKeyword || !active.Has(p.intent) || m.covered(h, p.intent, sc, active) {
+		if p.kind != patKeyword || !active.Has(p.intent) {
 			continue
 		}
 		if neg, ok := negated[hitRef{false, i}]; ok && m.intents[p.intent].Negation {
 			sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
 			continue
 		}
+		if by := m.covered(h, p.intent, sc, active); by != "" {
+			sc.covered = addVerdict(sc.covered, p.intent, "inside "+by)
+			continue
+		}
 		consider(m.candidate(p.intent, Keyword, scoreKeyword, p.text, "", p.runes))
 	}
 	for i, h := range sc.shits {
 		p := m.spat[h.pattern]
-		if p.kind != patKeyword || !active.Has(p.intent) || m.covered(h, p.intent, sc, active) {
+		if p.kind != patKeyword || !active.Has(p.intent) {
 			continue
 		}
 		if neg, ok := negated[hitRef{true, i}]; ok && m.intents[p.intent].Negation {
 			sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
+			continue
+		}
+		if by := m.covered(h, p.intent, sc, active); by != "" {
+			sc.covered = addVerdict(sc.covered, p.intent, "inside "+by)
 			continue
 		}
 		score := scorePinyin
@@ -629,8 +638,8 @@ func (m *Matcher) Match(text string, active Set) Result {
 	for _, v := range sc.excluded {
 		r.Rejected = append(r.Rejected, Rejection{Intent: m.intents[v.intent].Name, Reason: v.why})
 	}
-	for _, v := range sc.rejected {
-		if !hasVerdict(sc.excluded, v.intent) && !hasCandidate(cands, v.intent) {
+	for _, v := range append(sc.rejected, sc.covered...) {
+		if !hasVerdict(sc.excluded, v.intent) && !hasCandidate(cands, v.intent) && !hasRejection(r.Rejected, m.intents[v.intent].Name) {
 			r.Rejected = append(r.Rejected, Rejection{Intent: m.intents[v.intent].Name, Reason: v.why})
 		}
 	}
@@ -666,22 +675,26 @@ func (m *Matcher) Match(text string, active Set) Result {
 
 func quote(s string) string { return `"` + s + `"` }
 
-// covered reports whether a keyword hit lies inside a longer keyword hit of
-// another active intent: the longer phrase explains those words ("人工服务时间"
-// is about hours, not a person; "没有" is not "有").
-func (m *Matcher) covered(h hit, intent int, sc *scratch, active Set) bool {
-	check := func(list []hit, pats []pattern) bool {
+// covered returns the longer keyword of another active intent that a keyword
+// hit lies inside, or "": the longer phrase explains those words ("人工服务时间"
+// is about hours, not a person; "没有" is not "有"). A negated longer keyword
+// still covers: the refusal governs the words inside it too.
+func (m *Matcher) covered(h hit, intent int, sc *scratch, active Set) string {
+	check := func(list []hit, pats []pattern) string {
 		for _, o := range list {
 			p := pats[o.pattern]
 			if p.kind == patKeyword && p.intent != intent && active.Has(p.intent) &&
 				o.start <= h.start && h.end <= o.end && o.end-o.start > h.end-h.start &&
 				!hasVerdict(sc.excluded, p.intent) {
-				return true
+				return quote(p.text) + " (" + m.intents[p.intent].Name + ")"
 			}
 		}
-		return false
+		return ""
 	}
-	return check(sc.hits, m.wpat) || check(sc.shits, m.spat)
+	if by := check(sc.hits, m.wpat); by != "" {
+		return by
+	}
+	return check(sc.shits, m.spat)
 }
 
 // verdict is why an intent was ruled out; there are few per utterance, so a
@@ -701,6 +714,15 @@ func addVerdict(vs []verdict, intent int, why string) []verdict {
 func hasVerdict(vs []verdict, intent int) bool {
 	for _, v := range vs {
 		if v.intent == intent {
+			return true
+		}
+	}
+	return false
+}
+
+func hasRejection(rs []Rejection, intent string) bool {
+	for _, r := range rs {
+		if r.Intent == intent {
 			return true
 		}
 	}

@@ -109,7 +109,7 @@ func TestNegationAndExclusion(t *testing.T) {
 		{"为什么还没退款", "refund", ""},
 		{"I don't want an agent", "", "agent"},
 		{"I don't want an agent I want a refund", "refund", "agent"},
-		{"no agent", "", "agent"},
+		{"please don't transfer me to an agent", "", "agent"},
 		{"I do not know my order status", "order", ""},
 		{"别转人工", "", "agent"},
 		{"别的订单", "order", ""},
@@ -291,23 +291,23 @@ func TestExampleHotlineFindings(t *testing.T) {
 	m := compile(t, allTiers, intents...)
 	all := m.All()
 	for _, c := range []struct{ in, want string }{
-		{"你叫什么名字", ""},          // no 3→2 character shortening
-		{"我收到了", ""},            // idem
-		{"给我讲个笑话", ""},          // idem
-		{"钱能退回来吗", ""},          // a rare reading of 能 must not make 来 sound like it
-		{"晚上八点还有人吗", "yes"},     // not delivery
-		{"人工服务时间", "hours"},     // the longer keyword explains 人工
-		{"别给我转人工", ""},          // refusal a few characters before
-		{"不要帮我转接人工", ""},        // idem
-		{"人工就不用了", ""},          // refusal after the keyword
-		{"转人工就不用了", ""},         // idem
-		{"退款不要了", ""},           // idem
+		{"你叫什么名字", ""},             // no 3→2 character shortening
+		{"我收到了", ""},               // idem
+		{"给我讲个笑话", ""},             // idem
+		{"钱能退回来吗", ""},             // a rare reading of 能 must not make 来 sound like it
+		{"晚上八点还有人吗", "yes"},        // not delivery
+		{"人工服务时间", "hours"},        // the longer keyword explains 人工
+		{"别给我转人工", ""},             // refusal a few characters before
+		{"不要帮我转接人工", ""},           // idem
+		{"人工就不用了", ""},             // refusal after the keyword
+		{"转人工就不用了", ""},            // idem
+		{"退款不要了", ""},              // idem
 		{"人工就不用了,我问问退款", "refund"}, // the refusal does not spill into the next clause
-		{"再说一边", "repeat"},      // 再说一遍 is stored as 再说1遍: digits sound like numerals
-		{"妹有了", "no"},           // 没有了 by sound covers 有
-		{"我不是要投诉", ""},          // 不是 refuses
-		{"是不是要投诉", "complaint"}, // 是不是 asks
-		{"别的订单", "other_order"},  // 别的 is "another"
+		{"再说一边", "repeat"},         // 再说一遍 is stored as 再说1遍: digits sound like numerals
+		{"妹有了", "no"},              // 没有了 by sound covers 有
+		{"我不是要投诉", ""},             // 不是 refuses
+		{"是不是要投诉", "complaint"},    // 是不是 asks
+		{"别的订单", "other_order"},    // 别的 is "another"
 	} {
 		r := m.Match(c.in, all)
 		if r.Intent != c.want {
@@ -320,5 +320,36 @@ func TestExampleHotlineFindings(t *testing.T) {
 		Intent{Name: "hours", Examples: []string{"星期天有客服吗", "周末有人吗"}})
 	if r := m.Match("星期天有客服吗", m.All()); r.Intent != "hours" {
 		t.Errorf("weak handoff won: %s", r.Explain())
+	}
+}
+
+// Cases found by writing the English example hotline.
+func TestEnglishHotlineFindings(t *testing.T) {
+	m := compile(t, allTiers,
+		Intent{Name: "outage", Keywords: []string{"power", "power cut"}},
+		Intent{Name: "pay", Keywords: []string{"pay"}},
+		Intent{Name: "billing", Keywords: []string{"bill"}},
+		Intent{Name: "pay_bill", Keywords: []string{"pay my bill"}},
+	)
+	all := m.All()
+	for _, c := range []struct{ in, want string }{
+		{"i have no power", "outage"}, // a problem, not a refusal
+		{"there is no power since this morning", "outage"},
+		{"i cannot pay", "pay"},
+		{"i can't pay online", "pay"},
+		{"i can't pay my bill", "pay_bill"},
+		{"i do not want to pay my bill", ""},
+	} {
+		r := m.Match(c.in, all)
+		if r.Intent != c.want {
+			t.Errorf("Match(%q) = %q, want %q\n  %s", c.in, r.Intent, c.want, r.Explain())
+		}
+	}
+	// A keyword inside a refused longer one is explained, not silently dropped.
+	r := m.Match("i do not want to pay my bill", all)
+	for _, name := range []string{"pay_bill", "billing"} {
+		if !hasRejection(r.Rejected, name) {
+			t.Errorf("want %s explained among the rejected: %s", name, r.Explain())
+		}
 	}
 }

@@ -24,7 +24,11 @@ var negators = []negator{
 	{text: "do not want", gap: 4}, {text: "does not want", gap: 4}, {text: "did not want", gap: 4},
 	{text: "do not wanna", gap: 4}, {text: "do not need", gap: 4}, {text: "does not need", gap: 4},
 	{text: "no need", gap: 3}, {text: "rather not", gap: 4}, {text: "not interested", gap: 3},
-	{text: "do not", gap: 0}, {text: "not", gap: 0}, {text: "no", gap: 0},
+	{text: "do not transfer", gap: 4}, {text: "do not connect", gap: 4}, {text: "do not put me through", gap: 3},
+	// A bare "not" right before the keyword ("not sure", "not right"); but
+	// no bare "no" or "do not", and "can not"/"does not"… are problems, not
+	// refusals: "I have no power", "I cannot pay", "it does not work".
+	{text: "not", gap: 0},
 	// After the keyword: "人工就不用了", "退款不要了", "转人工算了".
 	{text: "不用了", gap: 2, after: true}, {text: "不要了", gap: 2, after: true},
 	{text: "不需要了", gap: 2, after: true}, {text: "不必了", gap: 2, after: true},
@@ -37,6 +41,8 @@ var negators = []negator{
 var notNegations = []string{
 	"别的", "别人", "别处", "别家", "特别", "区别", "分别", "级别", "类别", "告别", "差别", "别墅",
 	"要不要", "用不用", "是不是", "想不想", "需不需要", "不要紧", "不用谢", "就不是", "算了算",
+	"can not", "could not", "did not", "does not", "is not", "are not", "was not", "were not",
+	"has not", "have not", "had not", "will not", "would not",
 }
 
 type hitRef struct {
