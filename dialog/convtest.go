@@ -204,11 +204,7 @@ func ParseSuite(path string, data []byte) (*Suite, error) {
 	su := &Suite{File: path}
 	var doc yaml.Node
 	if err := safeUnmarshal(data, &doc); err != nil {
-		p := Pos{File: path}
-		if m := yamlErrRE.FindStringSubmatch(err.Error()); m != nil {
-			p.Line, _ = strconv.Atoi(m[1])
-		}
-		diags.errorf(p, "yaml-syntax", yamlMessage(err))
+		diags.errorf(yamlErrorPos(path, data, err), "yaml-syntax", yamlMessage(err))
 		return nil, &LoadError{Path: path, Diags: diags}
 	}
 	if len(doc.Content) == 0 {

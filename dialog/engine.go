@@ -98,7 +98,7 @@ func NewSession(s *Script, info CallInfo) *Session {
 	vars["called"] = info.Called
 	vars["call_id"] = info.ID
 	vars["channel"] = info.Channel
-	open := s.Hours.IsOpen(info.Time)
+	open := info.Time.IsZero() || s.Hours.IsOpen(info.Time) // no time given: treat as open
 	vars["open"] = strconv.FormatBool(open)
 	if !info.Time.IsZero() {
 		t := info.Time
@@ -107,7 +107,9 @@ func NewSession(s *Script, info CallInfo) *Session {
 		}
 		setTimeVars(vars, t, s.Language)
 	}
-	return &Session{s: s, st: State{Script: s.Version, Vars: vars}}
+	// Closed when the call came in: the outcome says so, whichever node it goes to.
+	afterHours := s.Hours != nil && !open && !info.Time.IsZero()
+	return &Session{s: s, st: State{Script: s.Version, Vars: vars, AfterHours: afterHours}}
 }
 
 // Restore continues a session from a saved state.
@@ -176,8 +178,7 @@ func (se *Session) Start() []Action {
 	var out []Action
 	se.steps = 0
 	first := se.s.Start
-	if se.s.Hours != nil && se.st.Vars["open"] == "false" && se.s.Hours.Closed != "" {
-		se.st.AfterHours = true
+	if se.st.AfterHours && se.s.Hours.Closed != "" {
 		first = se.s.Hours.Closed
 	}
 	se.enter(first, &out)
@@ -204,8 +205,10 @@ func (se *Session) Handle(ev Event) []Action {
 	case Utterance:
 		switch se.st.Wait {
 		case WaitInput:
-			se.st.Turns++
-			se.utterance(nd, e, &out)
+			if nd.Listen.Speech {
+				se.st.Turns++
+				se.utterance(nd, e, &out)
+			}
 		case WaitCollect:
 			se.st.Turns++
 			se.collectSpeech(nd, e, &out)
@@ -226,7 +229,7 @@ func (se *Session) Handle(ev Event) []Action {
 	case NoInput:
 		if se.st.Wait == WaitInput || se.st.Wait == WaitCollect {
 			se.st.Turns++
-			se.miss(nd, true, &out)
+			se.miss(nd, missNoInput, &out)
 		}
 	case HTTPResult:
 		if se.st.Wait == WaitHTTP {
@@ -445,7 +448,7 @@ func (se *Session) utterance(nd *Node, u Utterance, out *[]Action) {
 	if u.Confidence > 0 && u.Confidence < se.s.Match.MinConfidence {
 		r := match.Result{Input: u.Text, Index: -1, Reason: fmt.Sprintf("recogniser confidence %.2f is below %.2f", u.Confidence, se.s.Match.MinConfidence)}
 		*out = append(*out, Understood{Node: nd.Name, Input: "speech", Text: u.Text, Result: r, Outcome: "low_confidence"})
-		se.miss(nd, false, out)
+		se.miss(nd, missNoMatch, out)
 		return
 	}
 	r := m.Match(u.Text, info.active)
@@ -469,7 +472,7 @@ func (se *Session) utterance(nd *Node, u Utterance, out *[]Action) {
 	}
 	if !r.Matched() {
 		*out = append(*out, Understood{Node: nd.Name, Input: "speech", Text: u.Text, Result: r, Outcome: "no_match"})
-		se.miss(nd, false, out)
+		se.miss(nd, missNoMatch, out)
 		return
 	}
 	*out = append(*out, Understood{Node: nd.Name, Input: "speech", Text: u.Text, Result: r, Outcome: "matched"})
@@ -514,7 +517,7 @@ func (se *Session) menuKeys(nd *Node, keys string, out *[]Action) {
 	}
 	if !r.Matched() {
 		*out = append(*out, Understood{Node: nd.Name, Input: "dtmf", Text: keys, Result: r, Outcome: "no_match"})
-		se.miss(nd, false, out)
+		se.miss(nd, missNoMatch, out)
 		return
 	}
 	*out = append(*out, Understood{Node: nd.Name, Input: "dtmf", Text: keys, Result: r, Outcome: "matched"})
@@ -551,7 +554,7 @@ func (se *Session) dispatch(nd *Node, intent string, out *[]Action) {
 	}
 	ans := se.s.Answers[intent]
 	if ans == nil { // cannot happen: the active set holds only routable intents
-		se.miss(nd, false, out)
+		se.miss(nd, missNoMatch, out)
 		return
 	}
 	se.st.Answered = true
@@ -601,7 +604,7 @@ func (se *Session) collectSpeech(nd *Node, u Utterance, out *[]Action) {
 	if !nd.Collect.Speech {
 		r := match.Result{Input: u.Text, Index: -1, Reason: "this node collects keypad digits only"}
 		*out = append(*out, Understood{Node: nd.Name, Input: "speech", Text: u.Text, Result: r, Outcome: "no_match"})
-		se.miss(nd, false, out)
+		se.miss(nd, missNoMatch, out)
 		return
 	}
 	se.collected(nd, textnorm.Digits(u.Text), "speech", u.Text, out)
@@ -630,7 +633,7 @@ func (se *Session) collected(nd *Node, digits, input, heard string, out *[]Actio
 	r := match.Result{Input: digits, Index: -1, Reason: reason}
 	if reason != "" {
 		*out = append(*out, Understood{Node: nd.Name, Input: input, Text: heard, Result: r, Outcome: "invalid"})
-		se.miss(nd, false, out)
+		se.miss(nd, missInvalid, out)
 		return
 	}
 	*out = append(*out, Understood{Node: nd.Name, Input: input, Text: heard, Result: r, Outcome: "collected"})
@@ -638,9 +641,18 @@ func (se *Session) collected(nd *Node, digits, input, heard string, out *[]Actio
 	se.next(nd, out)
 }
 
+type missKind uint8
+
+const (
+	missNoInput missKind = iota + 1
+	missNoMatch
+	missInvalid // a collected number that failed validation: counts as a no-match
+)
+
 // miss counts a no-input or no-match at the current node: a short apology and
 // re-prompt while retries last, then escalation.
-func (se *Session) miss(nd *Node, noInput bool, out *[]Action) {
+func (se *Session) miss(nd *Node, kind missKind, out *[]Action) {
+	noInput := kind == missNoInput
 	limit, count := nd.Retries.NoMatch, 0
 	if noInput {
 		se.st.NoInput++
@@ -666,7 +678,7 @@ func (se *Session) miss(nd *Node, noInput bool, out *[]Action) {
 	}
 	var msgs []Prompt
 	switch {
-	case !noInput && nd.Collect != nil && len(nd.Collect.Invalid) > 0:
+	case kind == missInvalid && len(nd.Collect.Invalid) > 0:
 		msgs = []Prompt{nd.Collect.Invalid}
 	case noInput && len(nd.NoInput) > 0:
 		msgs = nd.NoInput

@@ -191,7 +191,7 @@ func TestFirstScriptInDocsLoads(t *testing.T) {
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown-intent") {
 			t.Log(err)
-			t.Skip("BUG: the first script in docs/script.md routes intents yes/no that it never defines: it does not load (unknown-intent)")
+			t.Fatal("regression: the first script in docs/script.md routes intents yes/no that it never defines: it does not load (unknown-intent)")
 		}
 		t.Fatal(err)
 	}
@@ -631,7 +631,7 @@ nodes:
 `, thu10.Add(10*time.Hour))
 		if c.state().Outcome != OutcomeAfterHours {
 			t.Logf("outcome %q", c.state().Outcome)
-			t.Skip("BUG: a call that came in while closed gets outcome resolved, not after_hours, when hours.closed is not set")
+			t.Fatal("regression: a call that came in while closed gets outcome resolved, not after_hours, when hours.closed is not set")
 		}
 	})
 	t.Run("node closed", func(t *testing.T) {
@@ -650,7 +650,7 @@ nodes:
 		c.do(HungUp{})
 		if c.state().Outcome != OutcomeAfterHours {
 			t.Logf("outcome %q", c.state().Outcome)
-			t.Skip("BUG: a closed-hours call sent on by a node's closed: and hung up without a message is abandoned, not after_hours")
+			t.Fatal("regression: a closed-hours call sent on by a node's closed: and hung up without a message is abandoned, not after_hours")
 		}
 	})
 }
@@ -671,7 +671,7 @@ func TestTimeZoneDatabaseBuiltIn(t *testing.T) {
 		t.Skip("go list failed:", err)
 	}
 	if !strings.Contains("\n"+string(out), "\ntime/tzdata\n") {
-		t.Skip("BUG: no package of the module imports time/tzdata, so hotline relies on the host's zoneinfo (docs: the time zone database is built in)")
+		t.Fatal("regression: no package of the module imports time/tzdata, so hotline relies on the host's zoneinfo (docs: the time zone database is built in)")
 	}
 }
 
@@ -1216,7 +1216,7 @@ nodes:
 		c.se, _ = Restore(s, State{Node: "keys", Wait: WaitInput, Vars: map[string]any{}})
 		if acts := c.say("yes"); acts != nil {
 			t.Logf("speech at a dtmf-only node: %s %q", kinds(acts), spoken(acts))
-			t.Skip("BUG: listen input: [dtmf] still accepts an Utterance (keys at an input: [speech] node are ignored)")
+			t.Fatal("regression: listen input: [dtmf] still accepts an Utterance (keys at an input: [speech] node are ignored)")
 		}
 	})
 
@@ -1709,7 +1709,7 @@ func TestTransferHeaderLimits(t *testing.T) {
 	}
 	if len(bugs) > 0 {
 		t.Log(strings.Join(bugs, "; "))
-		t.Skip("BUG: transfer header values can exceed 512 bytes (literal text + capped value), are cut inside a UTF-8 character, and keep line breaks written in the script")
+		t.Fatal("regression: transfer header values can exceed 512 bytes (literal text + capped value), are cut inside a UTF-8 character, and keep line breaks written in the script")
 	}
 }
 
@@ -1724,7 +1724,7 @@ func TestHTTPHeaderLineBreaks(t *testing.T) {
 	for _, h := range only[HTTPRequest](t, acts).Headers {
 		if strings.ContainsAny(h.Value, "\r\n") {
 			t.Logf("%s = %q", h.Name, h.Value)
-			t.Skip("BUG: line breaks written in a header template are sent as they are; only inserted values are cleaned")
+			t.Fatal("regression: line breaks written in a header template are sent as they are; only inserted values are cleaned")
 		}
 	}
 }
@@ -2555,4 +2555,117 @@ nodes:
 	for _, what := range []string{"collect: {into: n}", "record: true", "transfer: \"sip:a@b.example\"", "hangup: true", "listen: {}"} {
 		parse(t, head+"nodes:\n  welcome: {http: {get: \"https://x.example\"}, say: hi, "+what+"}\n")
 	}
+}
+
+func TestSynonymsStemmed(t *testing.T) {
+	// docs: Latin-script words are compared stemmed in synonym groups too.
+	s := parse(t, head+"synonyms: [[bill, invoice]]\nintents: {billing: [my bill]}\nanswers: {billing: ok}\nnodes: {welcome: {say: Q, listen: {}}}\n")
+	m := s.Matcher()
+	for _, text := range []string{"my bill", "my bills", "my invoice", "my invoices"} {
+		if r := m.Match(text, m.All()); r.Intent != "billing" {
+			t.Errorf("%q → %q", text, r.Intent)
+		}
+	}
+}
+
+func TestRefusalsInEnglish(t *testing.T) {
+	s := parse(t, head+`intents:
+  agent: {keywords: [agent], handoff: true}
+  power: {keywords: [power]}
+  pay: {keywords: [pay]}
+  broken: {keywords: [work]}
+  refund: {keywords: [refund]}
+global: [agent]
+answers: {power: a, pay: a, broken: a, refund: a}
+nodes: {welcome: {say: Q, listen: {}}, agent: {say: person, transfer: "sip:q@pbx.example"}}
+`)
+	m := s.Matcher()
+	for _, c := range []struct{ text, want string }{
+		{"I don't want an agent", ""},
+		{"I do not need a refund", ""},
+		{"no need for a refund", ""},
+		{"I'd rather not have a refund", ""},
+		{"not refund, thanks", ""}, // "not" right before the keyword
+		// Statements of a problem are not refusals.
+		{"I have no power", "power"},
+		{"I cannot pay", "pay"},
+		{"it does not work", "broken"},
+	} {
+		if r := m.Match(c.text, m.All()); r.Intent != c.want {
+			t.Errorf("%q → %q, want %q (%s)", c.text, r.Intent, c.want, r.Explain())
+		}
+	}
+}
+
+func TestSpokenMenuKeys(t *testing.T) {
+	// docs: a menu key said instead of pressed counts as pressed, when nothing else matches.
+	const src = head + `intents:
+  billing: {keywords: [billing], dtmf: "1"}
+  outage: {keywords: [outage], dtmf: "2"}
+nodes:
+  welcome: {say: "Press 1 for billing or 2 for outages.", routes: {billing: billing, outage: outage}}
+  billing: {say: billing, hangup: true}
+  outage: {say: outage, hangup: true}
+`
+	for _, c := range []struct{ text, want string }{
+		{"one", "billing"},
+		{"press two", "outage"},
+		{"option 1", "billing"},
+		{"number two", "outage"},
+		{"按1", "billing"},
+		{"选2", "outage"},
+		{"2号", "outage"},
+		{"three", ""},
+	} {
+		call, _ := startCall(t, src)
+		acts := call.say(c.text)
+		if c.want == "" {
+			if u := heard(t, acts); u.Outcome != "no_match" {
+				t.Errorf("%q: %+v", c.text, u)
+			}
+			continue
+		}
+		wantSpoken(t, acts, c.want)
+	}
+}
+
+func TestBranchEmptyCase(t *testing.T) {
+	// docs: the case "" matches an empty value (a variable never set).
+	s := parse(t, head+`nodes:
+  welcome: {branch: {on: "{{order}}", cases: {"": ask, "42": known}, default: other}}
+  ask: {say: ask, hangup: true}
+  known: {say: known, hangup: true}
+  other: {say: other, hangup: true}
+`)
+	for _, c := range []struct {
+		vars map[string]any
+		want string
+	}{{nil, "ask"}, {map[string]any{"order": ""}, "ask"}, {map[string]any{"order": "42"}, "known"}, {map[string]any{"order": "7"}, "other"}} {
+		_, acts := dial(t, s, CallInfo{Vars: c.vars})
+		wantSpoken(t, acts, c.want)
+	}
+}
+
+func TestResolvesWithHTTP(t *testing.T) {
+	// docs: on a node with http, resolves counts once the backend has answered successfully.
+	const src = head + `nodes:
+  welcome: {http: {get: "https://crm.example/x", on_error: sorry}, resolves: true, say: "Done.", listen: {}}
+  sorry: {say: "Sorry.", listen: {}}
+`
+	c, _ := startCall(t, src)
+	if c.state().Answered {
+		t.Error("resolved before the backend answered")
+	}
+	c.do(HungUp{})
+	c.outcome(OutcomeAbandoned)
+
+	c, _ = startCall(t, src)
+	c.do(HTTPResult{Status: 500})
+	c.do(HungUp{})
+	c.outcome(OutcomeAbandoned)
+
+	c, _ = startCall(t, src)
+	c.do(HTTPResult{Status: 200})
+	c.do(HungUp{})
+	c.outcome(OutcomeResolved)
 }

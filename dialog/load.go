@@ -100,7 +100,7 @@ func Load(src Source, path string) (s *Script, err error) {
 	}
 	l.s.Defaults = builtinDefaults()
 	l.s.Match = MatchOptions{Threshold: match.DefaultThreshold, Pinyin: true, Examples: true}
-	l.file(path, true, 0)
+	l.file(path, true, 0, Pos{})
 	// Cross-references are checked even when some fields were wrong, so one
 	// run lists every error; only files that could not be read stop it.
 	if len(l.files) > 0 && !l.unreadable {
@@ -213,18 +213,24 @@ var (
 	yamlLineRE = regexp.MustCompile(`^line \d+: `)
 )
 
-func (l *loader) file(name string, main bool, depth int) {
+// file reads one script file; from is the include: line that named it (zero
+// for the main file), where problems reading it are reported.
+func (l *loader) file(name string, main bool, depth int, from Pos) {
 	if l.visited[name] {
 		return // included twice (or a cycle): read it once
 	}
 	l.visited[name] = true
+	if from.File == "" {
+		from = Pos{File: name}
+	}
 	if len(l.files) >= maxFiles {
-		l.diags.errorf(Pos{File: name}, "too-many-files", maxFiles)
+		l.diags.errorf(from, "too-many-files", maxFiles)
+		l.unreadable = true
 		return
 	}
 	data, err := l.src.ReadFile(name)
 	if err != nil {
-		l.diags.errorf(Pos{File: name}, "read-file", err.Error())
+		l.diags.errorf(from, "read-file", err.Error())
 		l.unreadable = true
 		return
 	}
@@ -233,16 +239,15 @@ func (l *loader) file(name string, main bool, depth int) {
 
 	var doc yaml.Node
 	if err := safeUnmarshal(data, &doc); err != nil {
-		p := Pos{File: name}
-		if m := yamlErrRE.FindStringSubmatch(err.Error()); m != nil {
-			p.Line, _ = strconv.Atoi(m[1])
-		}
-		l.diags.errorf(p, "yaml-syntax", yamlMessage(err))
+		l.diags.errorf(yamlErrorPos(name, data, err), "yaml-syntax", yamlMessage(err))
 		l.unreadable = true
 		return
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		l.diags.errorf(Pos{File: name, Line: 1}, "empty-file")
+		if main {
+			l.unreadable = true
+		}
 		return
 	}
 	root := doc.Content[0]
@@ -277,10 +282,13 @@ func (l *loader) file(name string, main bool, depth int) {
 		}
 		seenName, seenLang, seenStart := false, false, false
 		fields["defaults"] = func(_, _ *yaml.Node) {}
-		fields["name"] = func(_, v *yaml.Node) { l.s.Name, seenName = d.str(v, "name") }
+		fields["name"] = func(_, v *yaml.Node) {
+			seenName = true
+			l.s.Name, _ = d.str(v, "name")
+		}
 		fields["language"] = func(_, v *yaml.Node) {
+			seenLang = true
 			if s, ok := d.str(v, "language"); ok {
-				seenLang = true
 				tag, err := language.Parse(s)
 				if err != nil {
 					l.diags.errorf(d.pos(v), "bad-language", s)
@@ -290,8 +298,8 @@ func (l *loader) file(name string, main bool, depth int) {
 			}
 		}
 		fields["start"] = func(_, v *yaml.Node) {
+			seenStart = true
 			if s, ok := d.str(v, "start"); ok {
-				seenStart = true
 				l.s.Start = s
 				l.startPos = d.pos(v)
 			}
@@ -338,11 +346,11 @@ func (l *loader) file(name string, main bool, depth int) {
 			}
 			sort.Strings(matches)
 			for _, m := range matches {
-				l.file(m, false, depth+1)
+				l.file(m, false, depth+1, inc.pos)
 			}
 			continue
 		}
-		l.file(pattern, false, depth+1)
+		l.file(pattern, false, depth+1, inc.pos)
 	}
 }
 
@@ -353,6 +361,39 @@ var yamlHints = []struct{ contains, hint string }{
 	{"mapping values are not allowed in this context", `text containing ": " must be quoted`},
 	{"found undefined alias", `a value starting with * must be quoted, e.g. dtmf: "*"`},
 	{"found a tab character", "indent with spaces, not tabs"},
+}
+
+// yamlParserErrors are reported by yaml.v3 with the 0-based line where the
+// unclosed structure began; scanner errors come 1-based.
+var yamlParserErrors = []string{
+	"did not find expected ',' or '}'", "did not find expected ',' or ']'", "did not find expected key",
+	"did not find expected '-' indicator", "did not find expected node content", "did not find expected <document start>",
+}
+
+var yamlAnchorRE = regexp.MustCompile(`unknown anchor '([^']*)' referenced`)
+
+// yamlErrorPos finds the line of a YAML parser error.
+func yamlErrorPos(file string, data []byte, err error) Pos {
+	p := Pos{File: file}
+	msg := err.Error()
+	if m := yamlErrRE.FindStringSubmatch(msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		for _, pe := range yamlParserErrors {
+			if strings.Contains(msg, pe) {
+				p.Line++
+				break
+			}
+		}
+		return p
+	}
+	// The parser gives no line for an unknown alias: find where it is used.
+	if m := yamlAnchorRE.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
+			p.Line = 1 + bytes.Count(data[:i], []byte("\n"))
+			p.Col = 1 + i - (bytes.LastIndexByte(data[:i], '\n') + 1)
+		}
+	}
+	return p
 }
 
 func yamlMessage(err error) string {
@@ -923,8 +964,12 @@ func (l *loader) node(d *decoder, nd *Node, n *yaml.Node) {
 
 func (l *loader) collect(d *decoder, n *yaml.Node) *CollectSpec {
 	c := &CollectSpec{Digits: l.s.Defaults.Collect, DTMF: true, Pos: d.pos(n), BargeIn: l.s.Defaults.Listen.BargeIn}
+	seenInto := false
 	d.mapping(n, "collect", map[string]fieldFn{
-		"into": func(_, v *yaml.Node) { c.Into = l.varName(d, v, "into") },
+		"into": func(_, v *yaml.Node) {
+			seenInto = true
+			c.Into = l.varName(d, v, "into")
+		},
 		"digits": func(_, v *yaml.Node) {
 			l.digitsFields(d, v, &c.Digits, "collect.digits")
 		},
@@ -955,7 +1000,7 @@ func (l *loader) collect(d *decoder, n *yaml.Node) *CollectSpec {
 			}
 		},
 	})
-	if c.Into == "" {
+	if !seenInto {
 		l.diags.errorf(c.Pos, "missing-field", "into", "collect")
 	}
 	if !c.DTMF && !c.Speech {
@@ -1185,8 +1230,10 @@ func (l *loader) record(d *decoder, n *yaml.Node) *RecordSpec {
 
 func (l *loader) branch(d *decoder, n *yaml.Node) *Branch {
 	b := &Branch{Pos: d.pos(n)}
+	seenOn := false
 	d.mapping(n, "branch", map[string]fieldFn{
 		"on": func(_, v *yaml.Node) {
+			seenOn = true
 			if s, ok := d.str(v, "on"); ok {
 				b.On = l.template(d, v, s)
 			}
@@ -1211,7 +1258,7 @@ func (l *loader) branch(d *decoder, n *yaml.Node) *Branch {
 		},
 		"default": func(_, v *yaml.Node) { l.ref(d, v, "default", &b.Default) },
 	})
-	if b.On == nil {
+	if !seenOn {
 		l.diags.errorf(b.Pos, "missing-field", "on", "branch")
 	}
 	if b.Default == "" {
@@ -1415,6 +1462,9 @@ func (l *loader) loops() {
 				return
 			case white:
 				visit(next)
+				if reported {
+					return
+				}
 			}
 		}
 		stack = stack[:len(stack)-1]

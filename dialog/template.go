@@ -209,13 +209,16 @@ func (t *Template) Render(vars map[string]any, ctx Context) string {
 			} else {
 				v = url.PathEscape(v)
 			}
-		case HeaderContext:
-			v = headerSafe(v)
+		case HeaderContext: // made safe as a whole below
 		case rawContext:
 		default:
 			v = textSafe(v)
 		}
 		b.WriteString(v)
+	}
+	if ctx == HeaderContext {
+		// The whole value, literals included: no line break may reach the wire.
+		return headerSafe(b.String())
 	}
 	return b.String()
 }
@@ -329,15 +332,21 @@ func headerSafe(s string) string {
 		return r
 	}, s)
 	if len(s) > maxHeaderValue {
-		s = s[:maxHeaderValue]
-		for len(s) > 0 && !isUTF8Start(s[len(s)-1]) {
-			s = s[:len(s)-1]
+		// Cut at a character boundary at or before the limit.
+		cut := 0
+		for i := range s {
+			if i > maxHeaderValue {
+				break
+			}
+			cut = i
 		}
+		if len(s) <= maxHeaderValue {
+			cut = len(s)
+		}
+		s = s[:cut]
 	}
 	return s
 }
-
-func isUTF8Start(b byte) bool { return b < 0x80 || b >= 0xC0 }
 
 // BodyTemplate is a JSON request body whose string leaves are templates.
 type BodyTemplate struct {
