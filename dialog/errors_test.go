@@ -497,7 +497,6 @@ var untriggerable = map[string]string{
 	"want-list":   "decoder.list accepts scalars, lists and mappings, and aliases are followed first: no YAML node reaches its error branch",
 	"matcher":     "match.Compile fails only on empty or duplicate intent names, which the loader rejects before compiling",
 	"bad-test":    "reported by ParseSuite for conversation test files, not by the script loader",
-	"no-escalate": "in the catalogue, but no lint rule emits it (and docs/script.md does not list it)",
 }
 
 // TestCatalogueCovered: every code of the catalogue is triggered by a fixture,

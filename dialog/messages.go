@@ -90,5 +90,4 @@ var catalogue = map[string]struct{ en, zh string }{
 	"listen-nothing": {"node %q listens but nothing can match there (no routes, global intents or answers)", "节点 %q 在等待输入,但那里没有任何可匹配的意图(没有 routes、global 或 answers)"},
 	"no-on-fail":     {"the transfer in node %q has no on_fail: if nobody answers, the bot apologises and hangs up", "节点 %q 的转接没有 on_fail:如果无人接听,机器人会道歉并挂断"},
 	"no-on-error":    {"the request in node %q has no on_error: if the backend fails, the call escalates or ends", "节点 %q 的请求没有 on_error:后台出错时通话会升级或结束"},
-	"no-escalate":    {"node %q has no escalation: after its retries the bot says goodbye and hangs up", "节点 %q 没有设置升级节点:重试用完后机器人会道别并挂断"},
 }

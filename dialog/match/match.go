@@ -588,6 +588,9 @@ func (m *Matcher) Match(text string, active Set) Result {
 		if p.kind != patKeyword || !active.Has(p.intent) {
 			continue
 		}
+		if m.insideRefusal(h, sc.hits) {
+			continue
+		}
 		if neg, ok := negated[hitRef{false, i}]; ok && m.intents[p.intent].Negation {
 			sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
 			continue
@@ -601,6 +604,9 @@ func (m *Matcher) Match(text string, active Set) Result {
 	for i, h := range sc.shits {
 		p := m.spat[h.pattern]
 		if p.kind != patKeyword || !active.Has(p.intent) {
+			continue
+		}
+		if m.insideRefusal(h, sc.hits) {
 			continue
 		}
 		if neg, ok := negated[hitRef{true, i}]; ok && m.intents[p.intent].Negation {

@@ -353,3 +353,15 @@ func TestEnglishHotlineFindings(t *testing.T) {
 		}
 	}
 }
+
+func TestKeywordInsideRefusal(t *testing.T) {
+	m := compile(t, allTiers,
+		Intent{Name: "yes", Keywords: []string{"是", "要", "好的"}},
+		Intent{Name: "no", Keywords: []string{"不需要", "不要"}},
+		Intent{Name: "refund", Keywords: []string{"退款"}})
+	for in, want := range map[string]string{"退款不要了": "", "不需要": "no", "要": "yes", "不要": "no"} {
+		if r := m.Match(in, m.All()); r.Intent != want {
+			t.Errorf("Match(%q) = %q, want %q: %s", in, r.Intent, want, r.Explain())
+		}
+	}
+}

@@ -132,6 +132,18 @@ func (m *Matcher) insideNotNegation(n hit, hits []hit) bool {
 	return false
 }
 
+// insideRefusal reports whether a keyword hit lies strictly inside a refusal:
+// the "要" of "不要了" is not a "yes". A keyword that is the refusal itself
+// ("不需要" for "no") is not inside it.
+func (m *Matcher) insideRefusal(k hit, hits []hit) bool {
+	for _, h := range hits {
+		if m.wpat[h.pattern].kind == patNegator && h.start <= k.start && k.end <= h.end && h.end-h.start > k.end-k.start {
+			return true
+		}
+	}
+	return false
+}
+
 func crossesBreak(units []textnorm.Unit, from, to int) bool {
 	for i := from; i < to && i < len(units); i++ {
 		if units[i].Kind == textnorm.Break {
