@@ -494,9 +494,9 @@ func hasHanArg(d Diag) bool {
 
 // untriggerable are catalogue codes no script can make the loader or lint report.
 var untriggerable = map[string]string{
-	"want-list":   "decoder.list accepts scalars, lists and mappings, and aliases are followed first: no YAML node reaches its error branch",
-	"matcher":     "match.Compile fails only on empty or duplicate intent names, which the loader rejects before compiling",
-	"bad-test":    "reported by ParseSuite for conversation test files, not by the script loader",
+	"want-list": "decoder.list accepts scalars, lists and mappings, and aliases are followed first: no YAML node reaches its error branch",
+	"matcher":   "match.Compile fails only on empty or duplicate intent names, which the loader rejects before compiling",
+	"bad-test":  "reported by ParseSuite for conversation test files, not by the script loader",
 }
 
 // TestCatalogueCovered: every code of the catalogue is triggered by a fixture,
