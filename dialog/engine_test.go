@@ -189,3 +189,31 @@ func TestSuiteAbsoluteScriptPath(t *testing.T) {
 		t.Errorf("absolute script path: got %s", su.Script)
 	}
 }
+
+// BenchmarkTurn is one caller turn through the engine on the demo hotline:
+// match, route, render the reply.
+func BenchmarkTurn(b *testing.B) {
+	s, err := LoadFile("../examples/en-utility/script.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	se := NewSession(s, CallInfo{ID: "b", Caller: "1", Time: wednesday})
+	se.Start()
+	st := se.State()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		se, _ := Restore(s, st)
+		se.Handle(Utterance{Text: "what are your opening hours please"})
+	}
+}
+
+// BenchmarkLoadExample loads and compiles the demo hotline (what a reload costs).
+func BenchmarkLoadExample(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := LoadFile("../examples/en-utility/script.yaml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
