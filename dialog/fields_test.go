@@ -10,11 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -660,20 +657,6 @@ func startCallAt(t *testing.T, src string, at time.Time) (*call, []Action) {
 	return dial(t, parse(t, src), CallInfo{Time: at})
 }
 
-func TestTimeZoneDatabaseBuiltIn(t *testing.T) {
-	// docs: "The time zone database is built into hotline": time/tzdata must be linked.
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		t.Skip("go tool not found")
-	}
-	out, err := exec.Command(goTool, "list", "-deps", "github.com/hotline-dev/hotline/...").Output()
-	if err != nil {
-		t.Skip("go list failed:", err)
-	}
-	if !strings.Contains("\n"+string(out), "\ntime/tzdata\n") {
-		t.Fatal("regression: no package of the module imports time/tzdata, so hotline relies on the host's zoneinfo (docs: the time zone database is built in)")
-	}
-}
 
 // ---------------------------------------------------------------------------
 // match
