@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -205,4 +207,41 @@ func TestTestCommand(t *testing.T) {
 	if _, code := run(t, "", "test", filepath.Join(dir, "missing")); code != 2 {
 		t.Errorf("missing path: want exit 2, got %d", code)
 	}
+}
+
+func TestGraph(t *testing.T) {
+	path := writeScript(t, strings.Replace(miniScript, "%s", "http://127.0.0.1:1", 1))
+	out, code := run(t, "", "graph", path)
+	if code != 0 || !strings.HasPrefix(out, "flowchart TD") {
+		t.Fatalf("mermaid: exit %d\n%s", code, out)
+	}
+	out, code = run(t, "", "graph", "--format", "dot", path)
+	if code != 0 || !strings.HasPrefix(out, "digraph") {
+		t.Fatalf("dot: exit %d\n%s", code, out)
+	}
+	svg := filepath.Join(t.TempDir(), "flow.svg")
+	if out, code := run(t, "", "graph", "-o", svg, path); code != 0 {
+		t.Fatalf("svg: exit %d\n%s", code, out)
+	}
+	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Fatalf("svg file: %v %.100s", err, b)
+	}
+	if _, code := run(t, "", "graph", "--format", "png", path); code != 2 {
+		t.Errorf("bad format: want exit 2, got %d", code)
+	}
+}
+
+// docs/script.md promises the time zone database is built in: hosts without
+// /usr/share/zoneinfo still know Asia/Shanghai.
+func TestTimeZoneDatabaseBuiltIn(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range f.Imports {
+		if imp.Path.Value == `"time/tzdata"` {
+			return
+		}
+	}
+	t.Error("cmd/hotline must import time/tzdata")
 }
