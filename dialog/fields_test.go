@@ -657,7 +657,6 @@ func startCallAt(t *testing.T, src string, at time.Time) (*call, []Action) {
 	return dial(t, parse(t, src), CallInfo{Time: at})
 }
 
-
 // ---------------------------------------------------------------------------
 // match
 
