@@ -536,15 +536,7 @@ func (l *loader) digitsFields(d *decoder, n *yaml.Node, ds *DigitsSpec, what str
 				ds.Max = x
 			}
 		},
-		"end": func(_, v *yaml.Node) {
-			if s, ok := d.str(v, "end"); ok {
-				if s != "" && (len(s) != 1 || !dtmfRE.MatchString(s)) {
-					l.diags.errorf(d.pos(v), "bad-end-key", s)
-					return
-				}
-				ds.End = s
-			}
-		},
+		"end": func(_, v *yaml.Node) { l.endKey(d, v, &ds.End) },
 		"inter_digit": func(_, v *yaml.Node) {
 			if x, ok := d.duration(v, "inter_digit", 500*time.Millisecond, 30*time.Second); ok {
 				ds.InterDigit = x
@@ -558,6 +550,17 @@ func (l *loader) digitsFields(d *decoder, n *yaml.Node, ds *DigitsSpec, what str
 	})
 	if ds.Min > ds.Max {
 		l.diags.errorf(d.pos(n), "min-max", ds.Min, ds.Max)
+	}
+}
+
+// endKey reads the one key that ends input ("#"), or "" for none.
+func (l *loader) endKey(d *decoder, v *yaml.Node, dst *string) {
+	if s, ok := d.str(v, "end"); ok {
+		if s != "" && (len(s) != 1 || !dtmfRE.MatchString(s)) {
+			l.diags.errorf(d.pos(v), "bad-end-key", s)
+			return
+		}
+		*dst = s
 	}
 }
 
@@ -1209,15 +1212,7 @@ func (l *loader) record(d *decoder, n *yaml.Node) *RecordSpec {
 				r.Silence = x
 			}
 		},
-		"end": func(_, v *yaml.Node) {
-			if s, ok := d.str(v, "end"); ok {
-				if s != "" && (len(s) != 1 || !dtmfRE.MatchString(s)) {
-					l.diags.errorf(d.pos(v), "bad-end-key", s)
-					return
-				}
-				r.End = s
-			}
-		},
+		"end": func(_, v *yaml.Node) { l.endKey(d, v, &r.End) },
 		"beep": func(_, v *yaml.Node) {
 			if b, ok := d.boolean(v, "beep"); ok {
 				r.Beep = b

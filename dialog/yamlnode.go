@@ -76,19 +76,9 @@ func (d *decoder) mapping(n *yaml.Node, what string, fields map[string]fieldFn) 
 		if k == nil {
 			return false
 		}
-		if k.Kind != yaml.ScalarNode {
-			d.diags.errorf(d.pos(k), "bad-key", what)
+		if !d.key(k, what, seen, false) {
 			continue
 		}
-		if k.Value == "<<" {
-			d.diags.errorf(d.pos(k), "merge-key")
-			continue
-		}
-		if seen[k.Value] {
-			d.diags.errorf(d.pos(k), "duplicate-key", k.Value, what)
-			continue
-		}
-		seen[k.Value] = true
 		fn, ok := fields[k.Value]
 		if !ok {
 			names := make([]string, 0, len(fields))
@@ -105,6 +95,22 @@ func (d *decoder) mapping(n *yaml.Node, what string, fields map[string]fieldFn) 
 		fn(k, v)
 	}
 	return true
+}
+
+// key checks one mapping key: plain text, no merge key, not seen before.
+func (d *decoder) key(k *yaml.Node, what string, seen map[string]bool, nonEmpty bool) bool {
+	switch {
+	case k.Kind != yaml.ScalarNode || (nonEmpty && k.Value == ""):
+		d.diags.errorf(d.pos(k), "bad-key", what)
+	case k.Value == "<<":
+		d.diags.errorf(d.pos(k), "merge-key")
+	case seen[k.Value]:
+		d.diags.errorf(d.pos(k), "duplicate-key", k.Value, what)
+	default:
+		seen[k.Value] = true
+		return true
+	}
+	return false
 }
 
 type pair struct {
@@ -133,19 +139,9 @@ func (d *decoder) pairsOf(n *yaml.Node, what string, allowEmpty bool) []pair {
 		if k == nil {
 			return out
 		}
-		if k.Kind != yaml.ScalarNode || (k.Value == "" && !allowEmpty) {
-			d.diags.errorf(d.pos(k), "bad-key", what)
+		if !d.key(k, what, seen, !allowEmpty) {
 			continue
 		}
-		if k.Value == "<<" {
-			d.diags.errorf(d.pos(k), "merge-key")
-			continue
-		}
-		if seen[k.Value] {
-			d.diags.errorf(d.pos(k), "duplicate-key", k.Value, what)
-			continue
-		}
-		seen[k.Value] = true
 		out = append(out, pair{key: k.Value, pos: d.pos(k), val: n.Content[i+1]})
 	}
 	return out

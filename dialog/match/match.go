@@ -584,37 +584,13 @@ func (m *Matcher) Match(text string, active Set) Result {
 	}
 	negated := m.negations(t.Units, sc.hits, sc.shits)
 	for i, h := range sc.hits {
-		p := m.wpat[h.pattern]
-		if p.kind != patKeyword || !active.Has(p.intent) {
-			continue
+		if p := m.wpat[h.pattern]; m.counts(h, p, hitRef{false, i}, negated, sc, active) {
+			consider(m.candidate(p.intent, Keyword, scoreKeyword, p.text, "", p.runes))
 		}
-		if m.insideRefusal(h, sc.hits) {
-			continue
-		}
-		if neg, ok := negated[hitRef{false, i}]; ok && m.intents[p.intent].Negation {
-			sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
-			continue
-		}
-		if by := m.covered(h, p.intent, sc, active); by != "" {
-			sc.covered = addVerdict(sc.covered, p.intent, "inside "+by)
-			continue
-		}
-		consider(m.candidate(p.intent, Keyword, scoreKeyword, p.text, "", p.runes))
 	}
 	for i, h := range sc.shits {
 		p := m.spat[h.pattern]
-		if p.kind != patKeyword || !active.Has(p.intent) {
-			continue
-		}
-		if m.insideRefusal(h, sc.hits) {
-			continue
-		}
-		if neg, ok := negated[hitRef{true, i}]; ok && m.intents[p.intent].Negation {
-			sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
-			continue
-		}
-		if by := m.covered(h, p.intent, sc, active); by != "" {
-			sc.covered = addVerdict(sc.covered, p.intent, "inside "+by)
+		if !m.counts(h, p, hitRef{true, i}, negated, sc, active) {
 			continue
 		}
 		score := scorePinyin
@@ -680,6 +656,23 @@ func (m *Matcher) Match(text string, active Set) Result {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// counts decides whether a keyword hit is evidence for its intent, and
+// records why not when it is refused or covered by a longer keyword.
+func (m *Matcher) counts(h hit, p pattern, ref hitRef, negated map[hitRef]string, sc *scratch, active Set) bool {
+	if p.kind != patKeyword || !active.Has(p.intent) || m.insideRefusal(h, sc.hits) {
+		return false
+	}
+	if neg, ok := negated[ref]; ok && m.intents[p.intent].Negation {
+		sc.rejected = addVerdict(sc.rejected, p.intent, "negated by "+quote(neg))
+		return false
+	}
+	if by := m.covered(h, p.intent, sc, active); by != "" {
+		sc.covered = addVerdict(sc.covered, p.intent, "inside "+by)
+		return false
+	}
+	return true
+}
 
 // covered returns the longer keyword of another active intent that a keyword
 // hit lies inside, or "": the longer phrase explains those words ("人工服务时间"
