@@ -67,7 +67,10 @@ func FuzzDigits(f *testing.F) {
 				t.Fatalf("Digits(%q) = %q: not all digits", s, d)
 			}
 		}
-		if d2 := Digits(Fold(s)); d2 != d {
+		// Folding turns "five" into "5", after which a recogniser's "for"
+		// beside it can no longer be read as a spelled four: the homophones
+		// are only understood in raw text (which is what callers' turns are).
+		if d2 := Digits(Fold(s)); d2 != d && spokenHomophones(s) == s {
 			t.Fatalf("Digits(%q) = %q but Digits(Fold) = %q", s, d, d2)
 		}
 		for _, r := range s {
