@@ -455,31 +455,11 @@ func (l *loader) listenFields(d *decoder, n *yaml.Node, ls *ListenSpec, what str
 		return
 	}
 	d.mapping(n, what, map[string]fieldFn{
-		"timeout": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "timeout", time.Second, time.Minute); ok {
-				ls.Timeout = x
-			}
-		},
-		"max_speech": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "max_speech", time.Second, 2*time.Minute); ok {
-				ls.MaxSpeech = x
-			}
-		},
-		"end_silence": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "end_silence", 100*time.Millisecond, 5*time.Second); ok {
-				ls.EndSilence = x
-			}
-		},
-		"digit_timeout": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "digit_timeout", 500*time.Millisecond, 30*time.Second); ok {
-				ls.DigitTimeout = x
-			}
-		},
-		"barge_in": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "barge_in"); ok {
-				ls.BargeIn = b
-			}
-		},
+		"timeout":       d.setDuration(&ls.Timeout, "timeout", time.Second, time.Minute),
+		"max_speech":    d.setDuration(&ls.MaxSpeech, "max_speech", time.Second, 2*time.Minute),
+		"end_silence":   d.setDuration(&ls.EndSilence, "end_silence", 100*time.Millisecond, 5*time.Second),
+		"digit_timeout": d.setDuration(&ls.DigitTimeout, "digit_timeout", 500*time.Millisecond, 30*time.Second),
+		"barge_in":      d.setBool(&ls.BargeIn, "barge_in"),
 		"input": func(_, v *yaml.Node) {
 			ls.Speech, ls.DTMF = false, false
 			for _, s := range d.strs(v, "input") {
@@ -511,42 +491,18 @@ func (l *loader) retries(d *decoder, n *yaml.Node, r *Retries) {
 		return
 	}
 	d.mapping(n, "retries", map[string]fieldFn{
-		"no_input": func(_, v *yaml.Node) {
-			if x, ok := d.integer(v, "retries.no_input", 0, 10); ok {
-				r.NoInput = x
-			}
-		},
-		"no_match": func(_, v *yaml.Node) {
-			if x, ok := d.integer(v, "retries.no_match", 0, 10); ok {
-				r.NoMatch = x
-			}
-		},
+		"no_input": d.setInt(&r.NoInput, "retries.no_input", 0, 10),
+		"no_match": d.setInt(&r.NoMatch, "retries.no_match", 0, 10),
 	})
 }
 
 func (l *loader) digitsFields(d *decoder, n *yaml.Node, ds *DigitsSpec, what string) {
 	d.mapping(n, what, map[string]fieldFn{
-		"min": func(_, v *yaml.Node) {
-			if x, ok := d.integer(v, "min", 1, 64); ok {
-				ds.Min = x
-			}
-		},
-		"max": func(_, v *yaml.Node) {
-			if x, ok := d.integer(v, "max", 1, 64); ok {
-				ds.Max = x
-			}
-		},
-		"end": func(_, v *yaml.Node) { l.endKey(d, v, &ds.End) },
-		"inter_digit": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "inter_digit", 500*time.Millisecond, 30*time.Second); ok {
-				ds.InterDigit = x
-			}
-		},
-		"timeout": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "timeout", time.Second, time.Minute); ok {
-				ds.Timeout = x
-			}
-		},
+		"min":         d.setInt(&ds.Min, "min", 1, 64),
+		"max":         d.setInt(&ds.Max, "max", 1, 64),
+		"end":         func(_, v *yaml.Node) { l.endKey(d, v, &ds.End) },
+		"inter_digit": d.setDuration(&ds.InterDigit, "inter_digit", 500*time.Millisecond, 30*time.Second),
+		"timeout":     d.setDuration(&ds.Timeout, "timeout", time.Second, time.Minute),
 	})
 	if ds.Min > ds.Max {
 		l.diags.errorf(d.pos(n), "min-max", ds.Min, ds.Max)
@@ -567,31 +523,11 @@ func (l *loader) endKey(d *decoder, v *yaml.Node, dst *string) {
 func (l *loader) matchOptions(d *decoder, n *yaml.Node) {
 	m := &l.s.Match
 	d.mapping(n, "match", map[string]fieldFn{
-		"threshold": func(_, v *yaml.Node) {
-			if x, ok := d.float(v, "threshold", 0.01, 1); ok {
-				m.Threshold = x
-			}
-		},
-		"margin": func(_, v *yaml.Node) {
-			if x, ok := d.float(v, "margin", 0, 1); ok {
-				m.Margin = x
-			}
-		},
-		"min_confidence": func(_, v *yaml.Node) {
-			if x, ok := d.float(v, "min_confidence", 0, 1); ok {
-				m.MinConfidence = x
-			}
-		},
-		"pinyin": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "pinyin"); ok {
-				m.Pinyin = b
-			}
-		},
-		"examples": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "examples"); ok {
-				m.Examples = b
-			}
-		},
+		"threshold":      d.setFloat(&m.Threshold, "threshold", 0.01, 1),
+		"margin":         d.setFloat(&m.Margin, "margin", 0, 1),
+		"min_confidence": d.setFloat(&m.MinConfidence, "min_confidence", 0, 1),
+		"pinyin":         d.setBool(&m.Pinyin, "pinyin"),
+		"examples":       d.setBool(&m.Examples, "examples"),
 	})
 }
 
@@ -730,21 +666,9 @@ func (l *loader) intents(d *decoder, n *yaml.Node) {
 						}
 					}
 				},
-				"priority": func(_, v *yaml.Node) {
-					if x, ok := d.integer(v, "priority", -1000, 1000); ok {
-						in.Priority = x
-					}
-				},
-				"handoff": func(_, v *yaml.Node) {
-					if b, ok := d.boolean(v, "handoff"); ok {
-						in.Handoff = b
-					}
-				},
-				"negation": func(_, v *yaml.Node) {
-					if b, ok := d.boolean(v, "negation"); ok {
-						in.Negation = b
-					}
-				},
+				"priority": d.setInt(&in.Priority, "priority", -1000, 1000),
+				"handoff":  d.setBool(&in.Handoff, "handoff"),
+				"negation": d.setBool(&in.Negation, "negation"),
 			})
 		}
 		for _, kw := range append(append([]string{}, in.Keywords...), in.Exclude...) {
@@ -884,21 +808,13 @@ func (l *loader) node(d *decoder, nd *Node, n *yaml.Node) {
 				l.refs = append(l.refs, nodeRef{target: target, pos: d.pos(rp.val), what: "routes", builtin: true})
 			}
 		},
-		"answers": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "answers"); ok {
-				nd.Answers = b
-			}
-		},
+		"answers":  d.setBool(&nd.Answers, "answers"),
 		"collect":  func(_, v *yaml.Node) { nd.Collect = l.collect(d, v) },
 		"http":     func(_, v *yaml.Node) { nd.HTTP = l.httpSpec(d, v) },
 		"transfer": func(_, v *yaml.Node) { nd.Transfer = l.transfer(d, v) },
 		"record":   func(_, v *yaml.Node) { nd.Record = l.record(d, v) },
 		"branch":   func(_, v *yaml.Node) { nd.Branch = l.branch(d, v) },
-		"hangup": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "hangup"); ok {
-				nd.Hangup = b
-			}
-		},
+		"hangup":   d.setBool(&nd.Hangup, "hangup"),
 		"next":     func(_, v *yaml.Node) { l.ref(d, v, "next", &nd.Next) },
 		"closed":   func(_, v *yaml.Node) { l.ref(d, v, "closed", &nd.Closed) },
 		"escalate": func(_, v *yaml.Node) { l.ref(d, v, "escalate", &nd.Escalate) },
@@ -919,12 +835,8 @@ func (l *loader) node(d *decoder, nd *Node, n *yaml.Node) {
 				}
 			}
 		},
-		"tag": func(_, v *yaml.Node) { nd.Tag = l.tag(d, v) },
-		"resolves": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "resolves"); ok {
-				nd.Resolves = b
-			}
-		},
+		"tag":      func(_, v *yaml.Node) { nd.Tag = l.tag(d, v) },
+		"resolves": d.setBool(&nd.Resolves, "resolves"),
 		"retries":  func(_, v *yaml.Node) { retries = v },
 		"no_input": func(_, v *yaml.Node) { nd.NoInput = l.sayList(d, v, "no_input") },
 		"no_match": func(_, v *yaml.Node) { nd.NoMatch = l.sayList(d, v, "no_match") },
@@ -976,16 +888,8 @@ func (l *loader) collect(d *decoder, n *yaml.Node) *CollectSpec {
 		"digits": func(_, v *yaml.Node) {
 			l.digitsFields(d, v, &c.Digits, "collect.digits")
 		},
-		"speech": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "speech"); ok {
-				c.Speech = b
-			}
-		},
-		"dtmf": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "dtmf"); ok {
-				c.DTMF = b
-			}
-		},
+		"speech": d.setBool(&c.Speech, "speech"),
+		"dtmf":   d.setBool(&c.DTMF, "dtmf"),
 		"pattern": func(_, v *yaml.Node) {
 			if s, ok := d.str(v, "pattern"); ok {
 				re, err := regexp.Compile(s)
@@ -996,12 +900,8 @@ func (l *loader) collect(d *decoder, n *yaml.Node) *CollectSpec {
 				c.Pattern = re
 			}
 		},
-		"invalid": func(_, v *yaml.Node) { c.Invalid = l.say(d, v, "invalid") },
-		"barge_in": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "barge_in"); ok {
-				c.BargeIn = b
-			}
-		},
+		"invalid":  func(_, v *yaml.Node) { c.Invalid = l.say(d, v, "invalid") },
+		"barge_in": d.setBool(&c.BargeIn, "barge_in"),
 	})
 	if !seenInto {
 		l.diags.errorf(c.Pos, "missing-field", "into", "collect")
@@ -1050,11 +950,7 @@ func (l *loader) httpSpec(d *decoder, n *yaml.Node) *HTTPSpec {
 				h.Body = &BodyTemplate{value: b}
 			}
 		},
-		"timeout": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "timeout", 100*time.Millisecond, 30*time.Second); ok {
-				h.Timeout = x
-			}
-		},
+		"timeout":  d.setDuration(&h.Timeout, "timeout", 100*time.Millisecond, 30*time.Second),
 		"into":     func(_, v *yaml.Node) { h.Into = l.varName(d, v, "into") },
 		"on_error": func(_, v *yaml.Node) { l.ref(d, v, "on_error", &h.OnError) },
 		"on_status": func(_, v *yaml.Node) {
@@ -1171,11 +1067,7 @@ func (l *loader) transfer(d *decoder, n *yaml.Node) *TransferSpec {
 				}
 			},
 			"headers": func(_, v *yaml.Node) { t.Headers = l.headers(d, v) },
-			"timeout": func(_, v *yaml.Node) {
-				if x, ok := d.duration(v, "timeout", 5*time.Second, 5*time.Minute); ok {
-					t.Timeout = x
-				}
-			},
+			"timeout": d.setDuration(&t.Timeout, "timeout", 5*time.Second, 5*time.Minute),
 			"whisper": func(_, v *yaml.Node) {
 				if s, ok := d.str(v, "whisper"); ok {
 					t.Whisper = l.template(d, v, s)
@@ -1202,23 +1094,11 @@ func (l *loader) record(d *decoder, n *yaml.Node) *RecordSpec {
 		return r
 	}
 	d.mapping(n, "record", map[string]fieldFn{
-		"max": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "max", time.Second, 10*time.Minute); ok {
-				r.Max = x
-			}
-		},
-		"silence": func(_, v *yaml.Node) {
-			if x, ok := d.duration(v, "silence", time.Second, time.Minute); ok {
-				r.Silence = x
-			}
-		},
-		"end": func(_, v *yaml.Node) { l.endKey(d, v, &r.End) },
-		"beep": func(_, v *yaml.Node) {
-			if b, ok := d.boolean(v, "beep"); ok {
-				r.Beep = b
-			}
-		},
-		"into": func(_, v *yaml.Node) { r.Into = l.varName(d, v, "into") },
+		"max":     d.setDuration(&r.Max, "max", time.Second, 10*time.Minute),
+		"silence": d.setDuration(&r.Silence, "silence", time.Second, time.Minute),
+		"end":     func(_, v *yaml.Node) { l.endKey(d, v, &r.End) },
+		"beep":    d.setBool(&r.Beep, "beep"),
+		"into":    func(_, v *yaml.Node) { r.Into = l.varName(d, v, "into") },
 	})
 	return r
 }

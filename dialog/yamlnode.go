@@ -267,6 +267,40 @@ func (d *decoder) duration(n *yaml.Node, what string, min, max time.Duration) (t
 	return v, true
 }
 
+// setBool, setInt, setFloat and setDuration make the field functions for
+// plain values: parse, check, store.
+func (d *decoder) setBool(dst *bool, what string) fieldFn {
+	return func(_, v *yaml.Node) {
+		if b, ok := d.boolean(v, what); ok {
+			*dst = b
+		}
+	}
+}
+
+func (d *decoder) setInt(dst *int, what string, min, max int) fieldFn {
+	return func(_, v *yaml.Node) {
+		if x, ok := d.integer(v, what, min, max); ok {
+			*dst = x
+		}
+	}
+}
+
+func (d *decoder) setFloat(dst *float64, what string, min, max float64) fieldFn {
+	return func(_, v *yaml.Node) {
+		if x, ok := d.float(v, what, min, max); ok {
+			*dst = x
+		}
+	}
+}
+
+func (d *decoder) setDuration(dst *time.Duration, what string, min, max time.Duration) fieldFn {
+	return func(_, v *yaml.Node) {
+		if x, ok := d.duration(v, what, min, max); ok {
+			*dst = x
+		}
+	}
+}
+
 // suggest returns the known name closest to s, if it is close enough to be a typo.
 func suggest(s string, known []string) string {
 	best, bestD := "", -1
