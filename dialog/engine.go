@@ -830,3 +830,14 @@ func copyValue(v any) any {
 	}
 	return v
 }
+
+// BuiltinTexts are the engine's own prompts for a language: the no-input and
+// no-match apologies, the goodbye when retries run out, and the apology for a
+// run-time error, in that order (a TTS cache renders them with the script's).
+func BuiltinTexts(language string) []string {
+	var out []string
+	for _, key := range []string{"no_input", "no_match", "goodbye", "error"} {
+		out = append(out, builtinText(language, key))
+	}
+	return out
+}
