@@ -7,7 +7,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME  ?= 60s
 DEMO      ?= examples/en-utility/script.yaml
 
-.PHONY: all build run test unit examples lint-go fuzz bench clean deps
+.PHONY: all build run chat test unit examples lint-go fuzz bench clean deps
 
 all: build
 
@@ -17,9 +17,13 @@ deps:
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hotline
 
-# Runs hotline on its embedded defaults. Until the SIP server lands, that is
-# the demo hotline in the terminal: type as a caller would speak.
+# Runs hotline on its embedded defaults: the demo hotline, SIP on
+# udp:127.0.0.1:5060, health on http://127.0.0.1:8080/healthz, data in ./data.
 run: build
+	./$(BIN) serve
+
+# The demo hotline in the terminal: type as a caller would speak.
+chat: build
 	./$(BIN) chat $(DEMO)
 
 # The whole test suite, as CI runs it.

@@ -19,6 +19,6 @@ Try a script without a phone:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCmd(), newChatCmd(), newTestCmd(), newLintCmd(), newGraphCmd())
+	root.AddCommand(newVersionCmd(), newChatCmd(), newTestCmd(), newLintCmd(), newGraphCmd(), newServeCmd(), newCallCmd())
 	return root
 }

@@ -1,0 +1,678 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hotline-dev/hotline/dialog"
+	"github.com/hotline-dev/hotline/media"
+	"github.com/hotline-dev/hotline/media/wav"
+	"github.com/hotline-dev/hotline/sip"
+)
+
+// Prompts turns the engine's Say and Play actions into audio for one script.
+type Prompts interface {
+	Speak(ctx context.Context, text string) ([]int16, error)
+	File(ctx context.Context, path string) ([]int16, error) // relative to the script's folder
+}
+
+// Config is what every call of a server shares.
+type Config struct {
+	Script     func() *dialog.Script                  // the script new calls run; a call keeps the one it started with
+	Prompts    func(s *dialog.Script) Prompts         // audio for a script's prompts (its voice, its folder)
+	Pacer      *media.Pacer                           // sends every call's audio on time
+	RTPTimeout time.Duration                          // no RTP from the caller for this long ends the call
+	DataDir    string                                 // recordings/ and messages/ go here
+	Record     bool                                   // record every call (stereo WAV)
+	HTTPClient *http.Client                           // for the scripts' backend requests
+	Vars       map[string]any                         // extra variables for every call (from configuration)
+	Logger     *slog.Logger                           //
+	Now        func() time.Time                       // the clock (the engine has none); time.Now if nil
+	OnEnd      func(c *sip.Call, st dialog.State)     // optional: called when a call is over (records, metrics)
+	OnTurn     func(c *sip.Call, u dialog.Understood) // optional: each understood input
+}
+
+// Runner runs calls: it is the sip.Handler of a server.
+type Runner struct {
+	cfg    Config
+	active atomic.Int64
+	drain  chan struct{}
+	once   sync.Once
+}
+
+// New returns a Runner.
+func New(cfg Config) *Runner {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	return &Runner{cfg: cfg, drain: make(chan struct{})}
+}
+
+// Active is the number of calls in progress.
+func (r *Runner) Active() int { return int(r.active.Load()) }
+
+// EndAll asks every call in progress to say goodbye and hang up (the end of a
+// graceful shutdown's grace period).
+func (r *Runner) EndAll() { r.once.Do(func() { close(r.drain) }) }
+
+// ServeCall runs one call from answer to hang-up. It implements sip.Handler.
+func (r *Runner) ServeCall(ctx context.Context, c *sip.Call) {
+	r.active.Add(1)
+	defer r.active.Add(-1)
+	log := r.cfg.Logger.With("call_id", c.ID)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cr := &run{r: r, c: c, ctx: ctx, log: log, s: r.cfg.Script(), started: r.cfg.Now(),
+		infoCh: c.Digits(), sdpCh: c.MediaChanges(), drainCh: r.drain}
+	defer func() {
+		if p := recover(); p != nil {
+			// One call's bug must not take the others down: end this call only.
+			log.Error("call panicked", "panic", p, "stack", string(debug.Stack()))
+			cr.hangup(context.WithoutCancel(ctx), "error")
+		}
+		cr.close()
+	}()
+	if err := cr.setup(); err != nil {
+		log.Error("call set-up failed", "err", err)
+		cr.hangup(context.WithoutCancel(ctx), "error")
+		return
+	}
+	cr.loop()
+}
+
+type waitState uint8
+
+const (
+	waitNone waitState = iota
+	waitInput
+	waitCollect
+	waitRecord
+	waitTransfer
+)
+
+// run is one call in progress; its loop is the only goroutine that touches it.
+type run struct {
+	r       *Runner
+	c       *sip.Call
+	ctx     context.Context
+	log     *slog.Logger
+	s       *dialog.Script
+	se      *dialog.Session
+	ms      *media.Session
+	prompts Prompts
+	rec     *frameRecorder
+	started time.Time
+
+	play    *playlist       // what the caller hears now, or nil
+	after   []dialog.Action // run when the prompts have been heard
+	wait    waitState
+	listen  dialog.Listen
+	collect dialog.CollectDigits
+	record  dialog.Record
+	msg     *messageCapture
+	digits  []rune
+	timer   *time.Timer
+	timerOf string
+	httpCh  chan dialog.HTTPResult
+	referCh <-chan sip.ReferStatus
+	events  <-chan media.Event // nil once closed
+	infoCh  <-chan sip.Digit
+	sdpCh   <-chan sip.Media
+	drainCh <-chan struct{}
+	hungUp  bool // the caller hung up, or we did
+	reason  string
+}
+
+func (cr *run) setup() error {
+	cfg := cr.r.cfg
+	cr.prompts = cfg.Prompts(cr.s)
+	codec, ok := media.LookupCodec(cr.c.Media.Codec.Name)
+	if !ok {
+		return fmt.Errorf("negotiated codec %s is not supported by the media engine", cr.c.Media.Codec.Name)
+	}
+	cr.rec = &frameRecorder{}
+	if cfg.Record {
+		path := filepath.Join(cfg.DataDir, "recordings", cr.started.Format("2006-01-02"), safeName(cr.c.ID)+".wav")
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return fmt.Errorf("recording: %w", err)
+		}
+		w, err := wav.Create(path, 8000, 2)
+		if err != nil {
+			return fmt.Errorf("recording: %w", err)
+		}
+		cr.rec.stereo = w
+		cr.log.Info("recording", "file", path)
+	}
+	ms, err := media.NewSession(media.Config{
+		Conn: cr.c.Conn, Remote: cr.c.Media.Remote, Latch: true, Codec: codec,
+		DTMFPayload: cr.c.Media.DTMFPayload, PTime: cr.c.Media.PTime, RTPTimeout: cfg.RTPTimeout,
+		Pacer: cfg.Pacer, Recorder: cr.rec, Logger: cr.log,
+	})
+	if err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	cr.ms = ms
+	if !cr.c.Media.CanSend() {
+		ms.SetSending(false) // answered on hold
+	}
+	ms.Start(cr.ctx)
+	cr.events = ms.Events()
+	vars := map[string]any{}
+	for k, v := range cfg.Vars {
+		vars[k] = v
+	}
+	cr.se = dialog.NewSession(cr.s, dialog.CallInfo{
+		ID: cr.c.ID, Caller: cr.c.Caller(), Called: cr.c.Called(), Channel: "phone", Time: cr.started, Vars: vars,
+	})
+	cr.log.Info("call answered", "caller", cr.c.Caller(), "called", cr.c.Called(), "script", cr.s.Name,
+		"script_version", cr.s.Version, "codec", codec.Name, "dtmf_pt", cr.c.Media.DTMFPayload)
+	cr.exec(cr.se.Start())
+	return nil
+}
+
+// loop waits for whatever comes next until the call is over.
+func (cr *run) loop() {
+	for !cr.hungUp {
+		var timerC <-chan time.Time
+		if cr.timer != nil {
+			timerC = cr.timer.C
+		}
+		var played <-chan struct{}
+		if cr.play != nil {
+			played = cr.play.done
+		}
+		var msgEnd <-chan string
+		if cr.msg != nil {
+			msgEnd = cr.msg.end
+		}
+		select {
+		case <-cr.ctx.Done():
+			cr.callerGone("caller hung up")
+		case ev, ok := <-cr.events:
+			if !ok {
+				cr.events = nil
+				continue
+			}
+			cr.mediaEvent(ev)
+		case d, ok := <-cr.infoCh:
+			if !ok {
+				cr.infoCh = nil
+				continue
+			}
+			cr.ms.InjectDigit(d.Key, "info")
+		case m, ok := <-cr.sdpCh:
+			if !ok {
+				cr.sdpCh = nil
+				continue
+			}
+			cr.mediaChanged(m)
+		case <-played:
+			cr.play = nil
+			cr.runAfter()
+		case res := <-cr.httpCh:
+			cr.httpCh = nil
+			cr.handle(res)
+		case st, ok := <-cr.referCh:
+			cr.referStatus(st, ok)
+		case why := <-msgEnd:
+			cr.endMessage(why)
+		case <-timerC:
+			cr.timer = nil
+			cr.timeout()
+		case <-cr.drainCh:
+			cr.drainCh = nil // only once for this call
+			cr.shutdown()
+		}
+	}
+}
+
+// handle feeds an event to the engine and carries out its answer.
+func (cr *run) handle(ev dialog.Event) {
+	cr.exec(cr.se.Handle(ev))
+}
+
+// exec carries out the engine's actions in order. Prompts are queued at once;
+// what must follow them (listening, transferring, hanging up) waits until
+// the caller has heard them.
+func (cr *run) exec(acts []dialog.Action) {
+	for _, a := range acts {
+		switch a := a.(type) {
+		case dialog.Say:
+			cr.enqueue(cr.speak(a.Text))
+		case dialog.Play:
+			pcm, err := cr.prompts.File(cr.ctx, a.File)
+			if err != nil {
+				cr.log.Warn("audio prompt failed, speaking its text instead", "file", a.File, "err", err)
+				pcm = cr.speak(a.Text)
+			}
+			cr.enqueue(pcm)
+		case dialog.Understood:
+			cr.log.Info("understood", "node", a.Node, "input", a.Input, "text", a.Text, "outcome", a.Outcome,
+				"intent", a.Result.Intent, "tier", a.Result.Tier.String(), "score", a.Result.Score)
+			if cr.r.cfg.OnTurn != nil {
+				cr.r.cfg.OnTurn(cr.c, a)
+			}
+		case dialog.Tag:
+			cr.log.Info("tag", "grade", a.Grade, "tags", a.Tags)
+		case dialog.HTTPRequest:
+			cr.startHTTP(a)
+		default: // Listen, CollectDigits, Record, Transfer, Hangup
+			cr.after = append(cr.after, a)
+		}
+	}
+	if cr.play == nil {
+		cr.runAfter()
+	}
+}
+
+func (cr *run) speak(text string) []int16 {
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	pcm, err := cr.prompts.Speak(cr.ctx, text)
+	if err != nil {
+		cr.log.Error("text to speech failed", "text", text, "err", err)
+		return nil
+	}
+	return pcm
+}
+
+func (cr *run) enqueue(pcm []int16) {
+	if len(pcm) == 0 {
+		return
+	}
+	if cr.play != nil && cr.play.add(pcm) {
+		return
+	}
+	cr.play = newPlaylist()
+	cr.play.add(pcm)
+	cr.ms.Play(cr.play)
+}
+
+// stopPrompts is barge-in: the caller interrupted, the prompt stops now.
+func (cr *run) stopPrompts() {
+	if cr.play != nil {
+		cr.play.stop()
+		cr.ms.StopPlayback()
+		cr.play = nil
+	}
+}
+
+// runAfter starts what waited for the prompts to end.
+func (cr *run) runAfter() {
+	acts := cr.after
+	cr.after = nil
+	for _, a := range acts {
+		switch a := a.(type) {
+		case dialog.Listen:
+			cr.wait, cr.listen, cr.digits = waitInput, a, nil
+			if !a.DTMF {
+				// No recogniser is configured yet: a speech-only question can only time out.
+				cr.log.Debug("listening for speech without a recogniser: only the no-input time-out can answer")
+			}
+			cr.setTimer("noinput", a.Timeout)
+		case dialog.CollectDigits:
+			cr.wait, cr.collect = waitCollect, a
+			if len(cr.digits) == 0 {
+				cr.setTimer("noinput", a.Timeout)
+			} else {
+				cr.setTimer("interdigit", a.InterDigit)
+			}
+		case dialog.Record:
+			cr.startRecord(a)
+		case dialog.Transfer:
+			cr.startTransfer(a)
+		case beepDone:
+			cr.beginCapture()
+		case dialog.Hangup:
+			cr.hangup(cr.ctx, a.Reason)
+			return
+		}
+	}
+}
+
+func (cr *run) setTimer(of string, d time.Duration) {
+	cr.stopTimer()
+	if d <= 0 {
+		return
+	}
+	cr.timer, cr.timerOf = time.NewTimer(d), of
+}
+
+func (cr *run) stopTimer() {
+	if cr.timer != nil {
+		cr.timer.Stop()
+		cr.timer = nil
+	}
+}
+
+func (cr *run) timeout() {
+	switch cr.timerOf {
+	case "noinput", "interdigit":
+		switch cr.wait {
+		case waitInput, waitCollect:
+			keys := string(cr.digits)
+			cr.wait, cr.digits = waitNone, nil
+			if keys == "" {
+				cr.handle(dialog.NoInput{})
+			} else {
+				cr.handle(dialog.Digits{Keys: keys})
+			}
+		}
+	case "record":
+		cr.endMessage("max")
+	case "transfer":
+		cr.referCh = nil
+		cr.wait = waitNone
+		cr.handle(dialog.TransferFailed{Code: 0, Reason: "no answer to the transfer in time"})
+	}
+}
+
+func (cr *run) mediaEvent(ev media.Event) {
+	switch ev.Kind {
+	case media.EventDigit:
+		cr.digit(ev.Digit.Key)
+	case media.EventTimeout:
+		cr.log.Warn("no RTP from the caller: ending the call", "after", cr.r.cfg.RTPTimeout)
+		cr.callerGone("rtp timeout")
+		if cr.c != nil {
+			cr.hangupNow("rtp timeout")
+		}
+	}
+}
+
+// digit handles one key, whatever delivered it (RFC 4733, in-band, INFO).
+func (cr *run) digit(key rune) {
+	cr.log.Debug("digit", "key", string(key))
+	if cr.play != nil {
+		// Keys during a prompt count only when the question after it allows barge-in.
+		barge := false
+		for _, a := range cr.after {
+			switch a := a.(type) {
+			case dialog.Listen:
+				barge = a.BargeIn && a.DTMF
+			case dialog.CollectDigits:
+				barge = a.BargeIn && a.DTMF
+			}
+		}
+		if !barge {
+			return
+		}
+		cr.stopPrompts()
+		cr.runAfter()
+	}
+	switch cr.wait {
+	case waitInput:
+		if !cr.listen.DTMF {
+			return
+		}
+		cr.digits = append(cr.digits, key)
+		max := max(cr.listen.MaxDigits, 1)
+		if len(cr.digits) >= max || key == '#' {
+			cr.deliverDigits()
+			return
+		}
+		cr.setTimer("interdigit", cr.listen.DigitTimeout)
+	case waitCollect:
+		if !cr.collect.DTMF {
+			return
+		}
+		cr.digits = append(cr.digits, key)
+		// The end key, or the most digits a valid answer has, ends the number;
+		// the engine strips the end key and validates.
+		if (cr.collect.End != "" && string(key) == cr.collect.End) || len(cr.digits) >= cr.collect.Max {
+			cr.deliverDigits()
+			return
+		}
+		cr.setTimer("interdigit", cr.collect.InterDigit)
+	case waitRecord:
+		if cr.record.End != "" && string(key) == cr.record.End {
+			cr.endMessage("key")
+		}
+	}
+}
+
+func (cr *run) deliverDigits() {
+	keys := string(cr.digits)
+	cr.digits = nil
+	cr.wait = waitNone
+	cr.stopTimer()
+	cr.handle(dialog.Digits{Keys: keys})
+}
+
+func (cr *run) mediaChanged(m sip.Media) {
+	codec, ok := media.LookupCodec(m.Codec.Name)
+	if !ok {
+		cr.log.Warn("re-INVITE with an unsupported codec ignored", "codec", m.Codec.Name)
+		return
+	}
+	cr.ms.SetRemote(m.Remote, codec, m.DTMFPayload)
+	cr.ms.SetSending(m.CanSend())
+	cr.log.Info("media changed", "remote", m.Remote, "direction", m.Direction)
+}
+
+func (cr *run) startHTTP(req dialog.HTTPRequest) {
+	ch := make(chan dialog.HTTPResult, 1)
+	cr.httpCh = ch
+	client := cr.r.cfg.HTTPClient
+	go func() {
+		// The loop keeps serving media and digits meanwhile; the request is bound by the call.
+		ch <- DoHTTP(cr.ctx, client, req)
+	}()
+	cr.log.Info("backend request", "method", req.Method, "url", req.URL)
+}
+
+func (cr *run) startTransfer(t dialog.Transfer) {
+	headers := make([]sip.Header, 0, len(t.Headers)+1)
+	headers = append(headers, sip.Header{Name: "X-Hotline-Call-ID", Value: cr.c.ID})
+	for _, h := range t.Headers {
+		headers = append(headers, sip.Header{Name: h.Name, Value: h.Value})
+	}
+	cr.log.Info("transfer", "to", t.To, "mode", t.Mode)
+	if t.Mode == "bridge" {
+		// Supervised transfer is the hand-off issue's work; until then it fails
+		// over to on_fail rather than pretending.
+		cr.log.Warn("bridge transfers are not supported yet: treating as failed", "to", t.To)
+		cr.handle(dialog.TransferFailed{Code: 501, Reason: "bridge transfer not supported"})
+		return
+	}
+	// The context headers travel in the Refer-To URI, so the caller's phone
+	// puts them on its INVITE to the agent.
+	ch, err := cr.c.Refer(cr.ctx, sip.ReferTarget(t.To, headers...), headers[0])
+	if err != nil {
+		cr.log.Warn("REFER failed", "err", err)
+		cr.handle(dialog.TransferFailed{Code: 0, Reason: err.Error()})
+		return
+	}
+	cr.wait, cr.referCh = waitTransfer, ch
+	cr.setTimer("transfer", t.Timeout)
+}
+
+func (cr *run) referStatus(st sip.ReferStatus, ok bool) {
+	if !ok { // the transfer's notifications ended without a final answer
+		cr.referCh = nil
+		cr.stopTimer()
+		cr.wait = waitNone
+		cr.handle(dialog.TransferFailed{Code: 0, Reason: "transfer ended without a final status"})
+		return
+	}
+	cr.log.Info("transfer progress", "state", st.State.String(), "code", st.Code, "reason", st.Reason)
+	if !st.Final() {
+		return
+	}
+	cr.referCh = nil
+	cr.stopTimer()
+	cr.wait = waitNone
+	if st.State == sip.ReferDone {
+		cr.handle(dialog.Transferred{})
+		// The caller is with a person now; the transferor leaves the call.
+		cr.hangupNow("transferred")
+		return
+	}
+	cr.handle(dialog.TransferFailed{Code: st.Code, Reason: st.Reason})
+}
+
+func (cr *run) startRecord(r dialog.Record) {
+	cr.wait, cr.record = waitRecord, r
+	if r.Beep {
+		// The beep plays first; the capture starts when it has been heard.
+		cr.enqueue(tone(1000, 8000/4, 6000))
+		cr.after = append(cr.after, beepDone{})
+	}
+	if !r.Beep || cr.play == nil {
+		cr.beginCapture()
+	}
+}
+
+// beepDone is an internal marker: capture starts once the beep has played.
+type beepDone struct{ dialog.Hangup }
+
+func (cr *run) beginCapture() {
+	cr.msg = cr.rec.startMessage(cr.record.Max, cr.record.Silence)
+	cr.setTimer("record", cr.record.Max+time.Second)
+}
+
+func (cr *run) endMessage(why string) {
+	if cr.msg == nil {
+		return
+	}
+	m := cr.msg
+	cr.msg = nil
+	cr.rec.stopMessage()
+	cr.stopTimer()
+	cr.wait = waitNone
+	pcm, dur := m.result()
+	file := ""
+	if len(pcm) > 0 {
+		path := filepath.Join(cr.r.cfg.DataDir, "messages", cr.started.Format("2006-01-02"),
+			fmt.Sprintf("%s-%d.wav", safeName(cr.c.ID), time.Since(cr.started).Milliseconds()))
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err == nil {
+			if err := wav.Write(path, pcm, 8000); err == nil {
+				file = path
+			} else {
+				cr.log.Error("saving the message failed", "err", err)
+			}
+		}
+	}
+	cr.log.Info("message recorded", "ended_by", why, "duration", dur, "file", file)
+	cr.handle(dialog.RecordDone{Duration: dur, File: file})
+}
+
+// callerGone ends the engine's part when the caller is no longer there.
+func (cr *run) callerGone(reason string) {
+	if cr.hungUp {
+		return
+	}
+	cr.hungUp = true
+	cr.reason = reason
+	cr.stopPrompts()
+	cr.stopTimer()
+	cr.se.Handle(dialog.HungUp{})
+}
+
+// hangup ends the call from our side once its prompts have been heard.
+func (cr *run) hangup(ctx context.Context, reason string) {
+	if cr.hungUp {
+		return
+	}
+	cr.hungUp = true
+	cr.reason = reason
+	cr.stopTimer()
+	cr.bye(ctx)
+}
+
+// hangupNow ends the call from our side without waiting.
+func (cr *run) hangupNow(reason string) {
+	cr.hungUp = true
+	cr.reason = reason
+	cr.stopPrompts()
+	cr.stopTimer()
+	cr.bye(context.WithoutCancel(cr.ctx))
+}
+
+func (cr *run) bye(ctx context.Context) {
+	outcome := ""
+	if cr.se != nil {
+		outcome = cr.se.State().Outcome
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	headers := []sip.Header{{Name: "X-Hotline-Outcome", Value: outcome}}
+	if err := cr.c.Hangup(ctx, headers...); err != nil && !errors.Is(err, context.Canceled) {
+		cr.log.Warn("BYE failed", "err", err)
+	}
+}
+
+// shutdown is the end of a drain's grace period: a polite goodbye, then BYE.
+func (cr *run) shutdown() {
+	cr.stopPrompts()
+	cr.after = nil
+	cr.msg = nil
+	cr.stopTimer()
+	text := "We have to end this call for maintenance. Please call again later. Goodbye."
+	if strings.HasPrefix(strings.ToLower(cr.s.Language), "zh") {
+		text = "系统维护,本次通话需要结束,请稍后再拨。再见。"
+	}
+	cr.enqueue(cr.speak(text))
+	cr.after = append(cr.after, dialog.Hangup{Reason: "shutdown"})
+	if cr.play == nil {
+		cr.runAfter()
+	}
+}
+
+func (cr *run) close() {
+	if cr.ms != nil {
+		cr.ms.Close()
+	}
+	if cr.rec != nil && cr.rec.stereo != nil {
+		if err := cr.rec.stereo.Close(); err != nil {
+			cr.log.Error("closing the recording failed", "err", err)
+		}
+	}
+	if cr.se == nil {
+		return
+	}
+	st := cr.se.State()
+	cr.log.Info("call ended", "outcome", st.Outcome, "reason", cr.reason, "path", strings.Join(st.Path, ">"),
+		"duration", time.Since(cr.started).Round(time.Millisecond), "grade", st.Grade, "tags", st.Tags)
+	if cr.r.cfg.OnEnd != nil {
+		cr.r.cfg.OnEnd(cr.c, st)
+	}
+}
+
+// safeName keeps a Call-ID usable as a file name.
+func safeName(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	if s == "" || s[0] == '.' {
+		s = "call" + s
+	}
+	return s
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// serveConfig is everything `hotline serve` can be told. Precedence: flags >
+// HOTLINE_* environment > config file > defaults.
+type serveConfig struct {
+	Listen       []string          `yaml:"listen"`
+	RTPPorts     string            `yaml:"rtp_ports"`
+	Advertise    string            `yaml:"advertise"`
+	Script       string            `yaml:"script"`
+	Data         string            `yaml:"data"`
+	HTTP         string            `yaml:"http"`
+	MaxCalls     int               `yaml:"max_calls"`
+	LogLevel     string            `yaml:"log_level"`
+	LogFormat    string            `yaml:"log_format"`
+	TLSCert      string            `yaml:"tls_cert"`
+	TLSKey       string            `yaml:"tls_key"`
+	Record       bool              `yaml:"record"`
+	RTPTimeout   time.Duration     `yaml:"rtp_timeout"`
+	DrainTimeout time.Duration     `yaml:"drain_timeout"`
+	Vars         map[string]string `yaml:"vars"` // extra script variables (API tokens…): masked by --print-config
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{
+		Listen:       []string{"udp:127.0.0.1:5060"},
+		RTPPorts:     "10000-20000",
+		Data:         "./data",
+		HTTP:         "127.0.0.1:8080",
+		MaxCalls:     500,
+		LogLevel:     "info",
+		LogFormat:    "auto",
+		Record:       true,
+		RTPTimeout:   30 * time.Second,
+		DrainTimeout: 60 * time.Second,
+	}
+}
+
+// serveFlags binds the flags; applyFlags copies the ones given on the command line.
+type serveFlags struct {
+	cfg         serveConfig
+	configFile  string
+	printConfig bool
+}
+
+func (f *serveFlags) bind(fs *pflag.FlagSet) {
+	d := defaultServeConfig()
+	fs.StringVar(&f.configFile, "config", "", "configuration file (YAML); HOTLINE_CONFIG")
+	fs.StringArrayVar(&f.cfg.Listen, "listen", d.Listen, "SIP listener, repeatable: udp:ADDR:PORT, tcp:…, tls:…")
+	fs.StringVar(&f.cfg.RTPPorts, "rtp-ports", d.RTPPorts, "UDP port range for RTP, MIN-MAX")
+	fs.StringVar(&f.cfg.Advertise, "advertise", d.Advertise, "address to put in SDP and Contact (behind NAT); default the listen address")
+	fs.StringVar(&f.cfg.Script, "script", d.Script, "the hotline script (default: the built-in English demo hotline)")
+	fs.StringVar(&f.cfg.Data, "data", d.Data, "data directory: recordings, messages, prompt cache")
+	fs.StringVar(&f.cfg.HTTP, "http", d.HTTP, "HTTP address for /healthz (and the admin UI later); empty to disable")
+	fs.IntVar(&f.cfg.MaxCalls, "max-calls", d.MaxCalls, "concurrent calls; more get 503")
+	fs.StringVar(&f.cfg.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&f.cfg.LogFormat, "log-format", d.LogFormat, "text, json, or auto (text on a terminal)")
+	fs.StringVar(&f.cfg.TLSCert, "tls-cert", "", "certificate for tls: listeners (PEM)")
+	fs.StringVar(&f.cfg.TLSKey, "tls-key", "", "private key for tls: listeners (PEM)")
+	fs.BoolVar(&f.cfg.Record, "record", d.Record, "record every call as stereo WAV (caller left, bot right)")
+	fs.DurationVar(&f.cfg.RTPTimeout, "rtp-timeout", d.RTPTimeout, "end a call after this long without RTP from the caller")
+	fs.DurationVar(&f.cfg.DrainTimeout, "drain-timeout", d.DrainTimeout, "on SIGTERM, how long calls may go on before a polite goodbye")
+	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets masked) and exit")
+}
+
+// resolve builds the effective configuration from defaults, file, environment and flags.
+func (f *serveFlags) resolve(fs *pflag.FlagSet) (serveConfig, error) {
+	cfg := defaultServeConfig()
+	file := f.configFile
+	if !fs.Changed("config") {
+		file = os.Getenv("HOTLINE_CONFIG")
+	}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return cfg, fmt.Errorf("config %s: %w", file, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
+			return cfg, fmt.Errorf("config %s: %w", file, err)
+		}
+	}
+	if err := applyEnv(&cfg, os.LookupEnv); err != nil {
+		return cfg, err
+	}
+	fs.Visit(func(fl *pflag.Flag) {
+		switch fl.Name {
+		case "listen":
+			cfg.Listen = f.cfg.Listen
+		case "rtp-ports":
+			cfg.RTPPorts = f.cfg.RTPPorts
+		case "advertise":
+			cfg.Advertise = f.cfg.Advertise
+		case "script":
+			cfg.Script = f.cfg.Script
+		case "data":
+			cfg.Data = f.cfg.Data
+		case "http":
+			cfg.HTTP = f.cfg.HTTP
+		case "max-calls":
+			cfg.MaxCalls = f.cfg.MaxCalls
+		case "log-level":
+			cfg.LogLevel = f.cfg.LogLevel
+		case "log-format":
+			cfg.LogFormat = f.cfg.LogFormat
+		case "tls-cert":
+			cfg.TLSCert = f.cfg.TLSCert
+		case "tls-key":
+			cfg.TLSKey = f.cfg.TLSKey
+		case "record":
+			cfg.Record = f.cfg.Record
+		case "rtp-timeout":
+			cfg.RTPTimeout = f.cfg.RTPTimeout
+		case "drain-timeout":
+			cfg.DrainTimeout = f.cfg.DrainTimeout
+		}
+	})
+	return cfg, cfg.validate()
+}
+
+// applyEnv reads HOTLINE_* variables; lists are comma-separated.
+func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok {
+			*dst = v
+		}
+	}
+	str("HOTLINE_RTP_PORTS", &cfg.RTPPorts)
+	str("HOTLINE_ADVERTISE", &cfg.Advertise)
+	str("HOTLINE_SCRIPT", &cfg.Script)
+	str("HOTLINE_DATA", &cfg.Data)
+	str("HOTLINE_HTTP", &cfg.HTTP)
+	str("HOTLINE_LOG_LEVEL", &cfg.LogLevel)
+	str("HOTLINE_LOG_FORMAT", &cfg.LogFormat)
+	str("HOTLINE_TLS_CERT", &cfg.TLSCert)
+	str("HOTLINE_TLS_KEY", &cfg.TLSKey)
+	if v, ok := lookup("HOTLINE_LISTEN"); ok {
+		cfg.Listen = nil
+		for _, l := range strings.Split(v, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				cfg.Listen = append(cfg.Listen, l)
+			}
+		}
+	}
+	if v, ok := lookup("HOTLINE_MAX_CALLS"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("HOTLINE_MAX_CALLS=%q: want a number", v)
+		}
+		cfg.MaxCalls = n
+	}
+	if v, ok := lookup("HOTLINE_RECORD"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("HOTLINE_RECORD=%q: want true or false", v)
+		}
+		cfg.Record = b
+	}
+	for name, dst := range map[string]*time.Duration{"HOTLINE_RTP_TIMEOUT": &cfg.RTPTimeout, "HOTLINE_DRAIN_TIMEOUT": &cfg.DrainTimeout} {
+		if v, ok := lookup(name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: want a duration such as 30s", name, v)
+			}
+			*dst = d
+		}
+	}
+	return nil
+}
+
+// listener is one parsed --listen value.
+type listener struct {
+	Transport string // udp, tcp, tls
+	Addr      string // host:port
+}
+
+func parseListen(s string) (listener, error) {
+	transport, addr, ok := strings.Cut(s, ":")
+	if !ok || (transport != "udp" && transport != "tcp" && transport != "tls") {
+		return listener{}, fmt.Errorf("listen %q: want udp:HOST:PORT, tcp:HOST:PORT or tls:HOST:PORT", s)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return listener{}, fmt.Errorf("listen %q: %v", s, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return listener{}, fmt.Errorf("listen %q: bad port", s)
+	}
+	if host != "" && net.ParseIP(host) == nil {
+		return listener{}, fmt.Errorf("listen %q: %q is not an IP address", s, host)
+	}
+	return listener{Transport: transport, Addr: addr}, nil
+}
+
+func parsePortRange(s string) (min, max int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	min, err1 := strconv.Atoi(strings.TrimSpace(a))
+	max, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || min < 1024 || max > 65535 || max-min < 2 {
+		return 0, 0, fmt.Errorf("rtp-ports %q: want MIN-MAX within 1024-65535, e.g. 10000-20000", s)
+	}
+	return min, max, nil
+}
+
+func (c serveConfig) validate() error {
+	var errs []string
+	if len(c.Listen) == 0 {
+		errs = append(errs, "at least one --listen is needed")
+	}
+	tls := false
+	for _, l := range c.Listen {
+		p, err := parseListen(l)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		tls = tls || p.Transport == "tls"
+	}
+	if tls && (c.TLSCert == "" || c.TLSKey == "") {
+		errs = append(errs, "a tls: listener needs --tls-cert and --tls-key")
+	}
+	if _, _, err := parsePortRange(c.RTPPorts); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.Advertise != "" && net.ParseIP(c.Advertise) == nil {
+		errs = append(errs, fmt.Sprintf("advertise %q: want an IP address", c.Advertise))
+	}
+	if c.MaxCalls < 1 {
+		errs = append(errs, "max-calls must be at least 1")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json", "auto":
+	default:
+		errs = append(errs, fmt.Sprintf("log-format %q: want text, json or auto", c.LogFormat))
+	}
+	if c.RTPTimeout < 0 || c.DrainTimeout < 0 {
+		errs = append(errs, "timeouts cannot be negative")
+	}
+	if c.Data == "" {
+		errs = append(errs, "data directory cannot be empty")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// masked returns the configuration as YAML with secrets replaced.
+func (c serveConfig) masked() string {
+	m := c
+	if len(c.Vars) > 0 {
+		m.Vars = map[string]string{}
+		for k := range c.Vars {
+			m.Vars[k] = "********"
+		}
+	}
+	b, _ := yaml.Marshal(m)
+	return string(b)
+}

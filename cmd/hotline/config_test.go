@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func resolveWith(t *testing.T, file string, env map[string]string, args ...string) (serveConfig, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var f serveFlags
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	f.bind(fs)
+	if file != "" {
+		args = append(args, "--config", file)
+	}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f.resolve(fs)
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hotline.yaml")
+	os.WriteFile(file, []byte("listen: [\"udp:127.0.0.1:5070\"]\nmax_calls: 10\ndata: /tmp/a\nrtp_timeout: 45s\nvars: {crm_token: s3cret}\n"), 0o644)
+
+	cfg, err := resolveWith(t, "", nil)
+	if err != nil || cfg.Listen[0] != "udp:127.0.0.1:5060" || cfg.MaxCalls != 500 || cfg.HTTP != "127.0.0.1:8080" {
+		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+	cfg, err = resolveWith(t, file, nil)
+	if err != nil || cfg.Listen[0] != "udp:127.0.0.1:5070" || cfg.MaxCalls != 10 || cfg.RTPTimeout != 45*time.Second {
+		t.Fatalf("file: %+v %v", cfg, err)
+	}
+	cfg, err = resolveWith(t, file, map[string]string{"HOTLINE_MAX_CALLS": "20", "HOTLINE_LISTEN": "udp:127.0.0.1:5080, tcp:127.0.0.1:5080"})
+	if err != nil || cfg.MaxCalls != 20 || len(cfg.Listen) != 2 || cfg.Data != "/tmp/a" {
+		t.Fatalf("env over file: %+v %v", cfg, err)
+	}
+	cfg, err = resolveWith(t, file, map[string]string{"HOTLINE_MAX_CALLS": "20"}, "--max-calls", "30")
+	if err != nil || cfg.MaxCalls != 30 {
+		t.Fatalf("flag over env: %+v %v", cfg, err)
+	}
+	if out := cfg.masked(); strings.Contains(out, "s3cret") || !strings.Contains(out, "crm_token") {
+		t.Errorf("masked config leaks or loses the secret's name:\n%s", out)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("lisen: x\n"), 0o644)
+	if _, err := resolveWith(t, bad, nil); err == nil || !strings.Contains(err.Error(), "lisen") {
+		t.Errorf("unknown key: %v", err)
+	}
+	for _, args := range [][]string{
+		{"--listen", "sctp:1.2.3.4:5060"}, {"--listen", "udp:localhost:5060"}, {"--rtp-ports", "5-10"},
+		{"--listen", "tls:127.0.0.1:5061"}, {"--max-calls", "0"}, {"--log-level", "loud"}, {"--advertise", "example.com"},
+	} {
+		if _, err := resolveWith(t, "", nil, args...); err == nil {
+			t.Errorf("%v: want an error", args)
+		}
+	}
+	if _, err := resolveWith(t, "", map[string]string{"HOTLINE_RTP_TIMEOUT": "soon"}); err == nil {
+		t.Error("bad env duration accepted")
+	}
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hotline-dev/hotline/call"
+	"github.com/hotline-dev/hotline/dialog"
+	"github.com/hotline-dev/hotline/examples"
+	"github.com/hotline-dev/hotline/media"
+	"github.com/hotline-dev/hotline/sip"
+	"github.com/hotline-dev/hotline/speech"
+)
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Answer SIP calls with a script",
+		Long: `Serve answers SIP calls and runs a hotline script on them: prompts spoken by
+text-to-speech (espeak-ng) or played from WAV files, keypad digits (RFC 4733,
+SIP INFO or in-band tones), backend requests, transfers, messages, and a
+stereo recording of every call.
+
+Without flags it runs the built-in English demo hotline on loopback:
+SIP on udp:127.0.0.1:5060, health on http://127.0.0.1:8080/healthz, data in
+./data. Configuration: flags > HOTLINE_* environment > --config file >
+defaults.
+
+Signals: SIGTERM or SIGINT drains (new calls get 503, calls in progress go on
+for --drain-timeout, then hear a goodbye and get a BYE); a second one stops at
+once. SIGHUP reloads the script: a broken script is rejected with its errors
+logged and the old one keeps serving; calls in progress keep their version.`,
+		Example: `  hotline serve
+  hotline serve --script examples/zh-shop/script.yaml --listen udp:0.0.0.0:5060 --advertise 203.0.113.7
+  HOTLINE_MAX_CALLS=200 hotline serve --config /etc/hotline.yaml
+  hotline serve --print-config`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.resolve(cmd.Flags())
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if f.printConfig {
+				fmt.Fprint(cmd.OutOrStdout(), cfg.masked())
+				return nil
+			}
+			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
+		},
+	}
+	f.bind(cmd.Flags())
+	return cmd
+}
+
+func newLogger(cfg serveConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isTerminal(f) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// loadedScript is a script with what the server needs to play its audio.
+type loadedScript struct {
+	script *dialog.Script
+	files  fs.FS // its folder, for recorded prompts
+	at     time.Time
+}
+
+func loadScript(path string) (loadedScript, error) {
+	if path == "" {
+		s, err := dialog.Load(dialog.FSSource{FS: examples.FS}, examples.Demo)
+		if err != nil {
+			return loadedScript{}, err
+		}
+		sub, err := fs.Sub(examples.FS, filepath.Dir(examples.Demo))
+		return loadedScript{script: s, files: sub, at: time.Now()}, err
+	}
+	s, err := dialog.LoadFile(path)
+	if err != nil {
+		return loadedScript{}, err
+	}
+	return loadedScript{script: s, files: os.DirFS(s.Dir), at: time.Now()}, nil
+}
+
+func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	log := newLogger(cfg, logOut)
+	slog.SetDefault(log)
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return failed("hotline serve: data directory: %v", err)
+	}
+	ls, err := loadScript(cfg.Script)
+	if err != nil {
+		return failed("%s", formatErr(err, messageLanguage("")))
+	}
+	var current atomic.Pointer[loadedScript]
+	current.Store(&ls)
+
+	synth, err := speech.NewEspeak(speech.EspeakOptions{})
+	if err != nil {
+		return failed("hotline serve: text to speech: %v", err)
+	}
+	tts := speech.NewCache(cfg.Data, synth) // it keeps its files under DATA/prompts
+	prerender := func(l *loadedScript) {
+		start := time.Now()
+		rendered, cached, err := tts.Prerender(ctx, l.script, synth.Voice(l.script.Language))
+		if err != nil {
+			log.Warn("rendering the script's prompts failed; they will be rendered on first use", "err", err)
+		}
+		log.Info("prompts ready", "rendered", rendered, "cached", cached, "took", time.Since(start).Round(time.Millisecond))
+	}
+	prerender(&ls)
+
+	lis := make([]listener, 0, len(cfg.Listen))
+	for _, l := range cfg.Listen {
+		p, _ := parseListen(l) // validated
+		lis = append(lis, p)
+	}
+	rtpIP := net.IPv4zero
+	if host, _, _ := net.SplitHostPort(lis[0].Addr); host != "" {
+		rtpIP = net.ParseIP(host)
+	}
+	minPort, maxPort, _ := parsePortRange(cfg.RTPPorts)
+	ports, err := media.NewPorts(rtpIP, minPort, maxPort)
+	if err != nil {
+		return failed("hotline serve: rtp ports: %v", err)
+	}
+	pacer := media.NewPacer(0)
+	defer pacer.Close()
+
+	// One prompt set per script version, so recorded prompts are decoded once.
+	var promptsMu sync.Mutex
+	prompts := map[*dialog.Script]*call.ScriptPrompts{}
+	runner := call.New(call.Config{
+		Script: func() *dialog.Script { return current.Load().script },
+		Prompts: func(s *dialog.Script) call.Prompts {
+			promptsMu.Lock()
+			defer promptsMu.Unlock()
+			if p, ok := prompts[s]; ok {
+				return p
+			}
+			files := current.Load().files
+			if current.Load().script != s {
+				files = os.DirFS(s.Dir)
+			}
+			p := &call.ScriptPrompts{TTS: tts, Voice: synth.Voice(s.Language), Files: files}
+			prompts[s] = p
+			return p
+		},
+		Pacer:      pacer,
+		RTPTimeout: cfg.RTPTimeout,
+		DataDir:    cfg.Data,
+		Record:     cfg.Record,
+		HTTPClient: &http.Client{},
+		Vars:       stringVars(cfg.Vars),
+		Logger:     log,
+	})
+
+	var tlsConf *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return failed("hotline serve: tls: %v", err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	srv, err := sip.NewServer(sip.Config{
+		Listen: cfg.Listen, TLS: tlsConf, Advertise: cfg.Advertise, MaxCalls: cfg.MaxCalls,
+		Ports: ports, Handler: runner, UserAgent: "hotline/" + version, Logger: log,
+	})
+	if err != nil {
+		return failed("hotline serve: %v", err)
+	}
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ctx) }()
+
+	var drainingFlag atomic.Bool
+	var httpSrv *http.Server
+	if cfg.HTTP != "" {
+		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag), ReadHeaderTimeout: 5 * time.Second}
+		ln, err := net.Listen("tcp", cfg.HTTP)
+		if err != nil {
+			stop()
+			return failed("hotline serve: http %s: %v", cfg.HTTP, err)
+		}
+		go func() {
+			if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http: %w", err)
+			}
+		}()
+	}
+	log.Info("hotline serving", "listen", cfg.Listen, "http", cfg.HTTP, "script", ls.script.Name,
+		"script_version", ls.script.Version, "data", cfg.Data, "max_calls", cfg.MaxCalls, "version", version)
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	var drainTimer, forceTimer <-chan time.Time
+	draining := false
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-errc:
+			stop()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return failed("hotline serve: %v", err)
+			}
+			return nil
+		case sig := <-sigs:
+			switch {
+			case sig == syscall.SIGHUP:
+				l, err := loadScript(cfg.Script)
+				if err != nil {
+					log.Error("reload rejected: the old script keeps serving", "errors", formatErr(err, "en"))
+					continue
+				}
+				current.Store(&l)
+				log.Info("script reloaded", "script", l.script.Name, "script_version", l.script.Version)
+				go prerender(&l)
+			case draining:
+				log.Warn("second signal: stopping now", "active_calls", runner.Active())
+				runner.EndAll()
+				stop()
+			default:
+				draining = true
+				drainingFlag.Store(true)
+				srv.Drain()
+				log.Info("draining: new calls get 503", "active_calls", runner.Active(), "grace", cfg.DrainTimeout)
+				drainTimer = time.After(cfg.DrainTimeout)
+			}
+		case <-drainTimer:
+			log.Info("grace period over: ending the remaining calls politely", "active_calls", runner.Active())
+			runner.EndAll()
+			forceTimer = time.After(20 * time.Second)
+		case <-forceTimer:
+			log.Warn("calls did not end in time: stopping", "active_calls", runner.Active())
+			stop()
+		case <-tick.C:
+			if draining && runner.Active() == 0 && srv.ActiveCalls() == 0 {
+				log.Info("drained: no call left")
+				stop()
+			}
+		}
+		if ctx.Err() != nil {
+			if httpSrv != nil {
+				sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				_ = httpSrv.Shutdown(sctx)
+				cancel()
+			}
+			if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+				return failed("hotline serve: %v", err)
+			}
+			log.Info("hotline stopped")
+			return nil
+		}
+	}
+}
+
+func stringVars(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// healthHandler serves /healthz: 200 while serving, 503 while draining, so
+// a load balancer stops sending calls.
+func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		l := current.Load()
+		status, code := "ok", http.StatusOK
+		if draining.Load() {
+			status, code = "draining", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(map[string]any{
+			"status": status, "version": version, "active_calls": srv.ActiveCalls(), "running_calls": r.Active(),
+			"max_calls": cfg.MaxCalls, "listen": cfg.Listen, "script": l.script.Name,
+			"script_version": l.script.Version, "script_loaded": l.at.UTC().Format(time.RFC3339),
+			"languages": strings.ToLower(l.script.Language),
+		})
+	})
+	return mux
+}
