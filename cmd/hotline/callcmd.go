@@ -46,8 +46,8 @@ func parseKeyPresses(s string) ([]keyPress, error) {
 
 type callOptions struct {
 	from, listen, play, say, lang, dtmfSpec, dtmfMode, record, codec string
-	duration                                                          time.Duration
-	expect                                                            string
+	duration                                                         time.Duration
+	expect                                                           string
 }
 
 func newCallCmd() *cobra.Command {
