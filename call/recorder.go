@@ -63,6 +63,10 @@ func (r *frameRecorder) stopMessage() {
 	r.mu.Unlock()
 }
 
+// initialSilence is how long a caller may take to start a message after the
+// beep: people need a moment, more than the pause that ends a message.
+const initialSilence = 5 * 8000
+
 // voiceRMS is the level above which a frame counts as the caller speaking
 // (about -40 dBFS): telephone line noise stays well below it.
 const voiceRMS = 330
@@ -101,8 +105,10 @@ func (m *messageCapture) add(frame []int16) {
 	switch {
 	case len(m.pcm) >= m.maxSamples:
 		m.finish("max")
-	case m.silenceSamples > 0 && m.quiet >= m.silenceSamples:
+	case m.voiced && m.silenceSamples > 0 && m.quiet >= m.silenceSamples:
 		m.finish("silence")
+	case !m.voiced && m.quiet >= max(m.silenceSamples, initialSilence):
+		m.finish("silence") // the caller never started
 	}
 }
 
