@@ -474,13 +474,16 @@ func (c *Call) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	d.At = time.Now()
-	c.ep.respond(tx, req, 200, "OK", nil)
+	// Deliver before answering: the sender sends its next INFO only after our
+	// 200, and sipgo handles each request on its own goroutine, so delivering
+	// after the 200 could let the next digit overtake this one.
 	select {
 	case c.digitCh <- d:
 		c.log.Debug("sip: INFO digit", "key", string(d.Key))
 	default:
 		c.log.Warn("sip: INFO digit dropped: nobody reads Digits()", "key", string(d.Key))
 	}
+	c.ep.respond(tx, req, 200, "OK", nil)
 }
 
 // setMedia installs m and reports it on MediaChanges if it differs.
