@@ -769,7 +769,7 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, err := NewSession(Config{Conn: conn, Remote: sink.addr(), Latch: true, Codec: PCMU, Pacer: pacer,
-			Recorder: &frames{}, RTPTimeout: time.Second, DTMFPayload: uint8(i % 2 * 101)})
+			Recorder: &frames{}, RTPTimeout: time.Minute, DTMFPayload: uint8(i % 2 * 101)})
 		if err != nil {
 			t.Fatal(err)
 		}
