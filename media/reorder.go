@@ -42,6 +42,7 @@ type reorder struct {
 
 type slot struct {
 	used    bool
+	skip    bool // taken by a packet that is not audio: no frame, no loss
 	seq     uint16
 	at      time.Duration
 	payload []byte
@@ -110,6 +111,44 @@ func (r *reorder) push(seq uint16, payload []byte, at time.Duration, rel release
 	return res
 }
 
+// skip takes sequence number seq for a packet that is not audio (an RFC 4733
+// event sent in the audio stream, as baresip does): without it the number
+// would look like a lost audio packet, and the caller's audio would get
+// 20 ms of silence for every event packet.
+func (r *reorder) skip(seq uint16, at time.Duration, rel releaseFunc) {
+	if !r.started {
+		return
+	}
+	d := int(int16(seq - r.next))
+	switch {
+	case d < 0 || d >= reorderSlots:
+		return
+	case d == 0:
+		r.next++
+		r.releaseReady(rel)
+		return
+	}
+	s := &r.slots[seq%reorderSlots]
+	if s.used {
+		return
+	}
+	s.used, s.skip, s.seq, s.at = true, true, seq, at
+	s.payload = s.payload[:0]
+	r.count++
+}
+
+// take frees a waiting slot and releases it, unless it was skipped.
+func (r *reorder) take(s *slot, rel releaseFunc) {
+	s.used = false
+	r.count--
+	if s.skip {
+		s.skip = false
+		r.next++
+		return
+	}
+	r.release(s.payload, s.at, rel)
+}
+
 func (r *reorder) release(payload []byte, at time.Duration, rel releaseFunc) {
 	lost := r.lost
 	r.lost = 0
@@ -124,9 +163,7 @@ func (r *reorder) releaseReady(rel releaseFunc) {
 		if !s.used || s.seq != r.next {
 			return
 		}
-		s.used = false
-		r.count--
-		r.release(s.payload, s.at, rel)
+		r.take(s, rel)
 	}
 }
 
@@ -135,9 +172,7 @@ func (r *reorder) releaseReady(rel releaseFunc) {
 func (r *reorder) skipHead(rel releaseFunc) {
 	s := &r.slots[r.next%reorderSlots]
 	if s.used && s.seq == r.next {
-		s.used = false
-		r.count--
-		r.release(s.payload, s.at, rel)
+		r.take(s, rel)
 	} else {
 		r.next++
 		r.lost++

@@ -117,3 +117,22 @@ func TestHistogram(t *testing.T) {
 		}
 	}
 }
+
+func TestReorderSkipsEventNumbers(t *testing.T) {
+	var r reorder
+	r.init()
+	var got []byte
+	lostTotal := 0
+	rel := func(p []byte, _ time.Duration, lost int) { got = append(got, p[0]); lostTotal += lost }
+	r.push(1, []byte{1}, 0, rel)
+	r.push(2, []byte{2}, 0, rel)
+	r.skip(3, 0, rel) // an event packet in the audio stream
+	r.skip(4, 0, rel)
+	r.push(5, []byte{5}, 0, rel)
+	r.push(7, []byte{7}, 0, rel) // 6 is an event that arrives late
+	r.skip(6, 0, rel)
+	r.push(8, []byte{8}, 0, rel)
+	if string(got) != "\x01\x02\x05\x07\x08" || lostTotal != 0 {
+		t.Errorf("released %v with %d lost; want 1 2 5 7 8 and nothing lost", got, lostTotal)
+	}
+}

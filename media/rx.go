@@ -233,6 +233,9 @@ func (s *Session) handle(b []byte, from netip.AddrPort, at time.Duration) {
 		if d, ok := rx.digits.Feed(p, at); ok {
 			s.emitDigit(d)
 		}
+		if rx.audio.set && p.SSRC == rx.audio.ssrc {
+			rx.reorder.skip(p.SequenceNumber, at, rx.release) // events share the audio's numbers
+		}
 		return
 	}
 	st.audioIn.Add(1)
