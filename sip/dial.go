@@ -34,6 +34,9 @@ type DialConfig struct {
 	PTime time.Duration
 	// Headers are added to the INVITE.
 	Headers []Header
+	// NoTelephoneEvent leaves telephone-event out of the offer: the far end
+	// must then listen for keys as in-band tones (a gateway without RFC 4733).
+	NoTelephoneEvent bool
 	// AcceptTransfer answers the far end's REFERs with 202 and delivers them
 	// on Call.Transfers; without it REFER gets 405.
 	AcceptTransfer bool
@@ -196,7 +199,11 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 	c.mu.Lock()
 	c.localSeq = 0
 	invite := c.newRequestLocked(sip.INVITE)
-	body := c.origin.offerSDP(cfg.Codecs, defaultTelephoneEvent, cfg.PTime, c.rtp)
+	te := uint8(defaultTelephoneEvent)
+	if cfg.NoTelephoneEvent {
+		te = 0
+	}
+	body := c.origin.offerSDP(cfg.Codecs, te, cfg.PTime, c.rtp)
 	c.mu.Unlock()
 	invite.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	for _, h := range c.allowSupported() {

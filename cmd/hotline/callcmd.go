@@ -146,7 +146,9 @@ func placeCall(ctx context.Context, target string, o callOptions, keys []keyPres
 	start = time.Now() // timestamps count from the INVITE
 	c, err := sip.Dial(ctx, sip.DialConfig{
 		Listen: o.listen, From: o.from, Codecs: codecs, UserAgent: "hotline-call/" + version, Logger: log,
-		OnResponse: func(code int, reason string) { say("<- %d %s", code, reason) },
+		// In-band keys only count where the far end has no telephone-event to listen to.
+		NoTelephoneEvent: o.dtmfMode == "inband",
+		OnResponse:       func(code int, reason string) { say("<- %d %s", code, reason) },
 	}, target)
 	var de *sip.DialError
 	if errors.As(err, &de) {

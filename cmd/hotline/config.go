@@ -30,6 +30,7 @@ type serveConfig struct {
 	Record       bool              `yaml:"record"`
 	RTPTimeout   time.Duration     `yaml:"rtp_timeout"`
 	DrainTimeout time.Duration     `yaml:"drain_timeout"`
+	Ring         time.Duration     `yaml:"ring"`
 	Vars         map[string]string `yaml:"vars"` // extra script variables (API tokens…): masked by --print-config
 }
 
@@ -72,6 +73,7 @@ func (f *serveFlags) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.cfg.Record, "record", d.Record, "record every call as stereo WAV (caller left, bot right)")
 	fs.DurationVar(&f.cfg.RTPTimeout, "rtp-timeout", d.RTPTimeout, "end a call after this long without RTP from the caller")
 	fs.DurationVar(&f.cfg.DrainTimeout, "drain-timeout", d.DrainTimeout, "on SIGTERM, how long calls may go on before a polite goodbye")
+	fs.DurationVar(&f.cfg.Ring, "ring", 0, "send 180 Ringing and wait this long before answering (some PBXs expect a ring)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -126,6 +128,8 @@ func (f *serveFlags) resolve(fs *pflag.FlagSet) (serveConfig, error) {
 			cfg.RTPTimeout = f.cfg.RTPTimeout
 		case "drain-timeout":
 			cfg.DrainTimeout = f.cfg.DrainTimeout
+		case "ring":
+			cfg.Ring = f.cfg.Ring
 		}
 	})
 	return cfg, cfg.validate()
@@ -169,7 +173,7 @@ func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
 		}
 		cfg.Record = b
 	}
-	for name, dst := range map[string]*time.Duration{"HOTLINE_RTP_TIMEOUT": &cfg.RTPTimeout, "HOTLINE_DRAIN_TIMEOUT": &cfg.DrainTimeout} {
+	for name, dst := range map[string]*time.Duration{"HOTLINE_RTP_TIMEOUT": &cfg.RTPTimeout, "HOTLINE_DRAIN_TIMEOUT": &cfg.DrainTimeout, "HOTLINE_RING": &cfg.Ring} {
 		if v, ok := lookup(name); ok {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -250,8 +254,8 @@ func (c serveConfig) validate() error {
 	default:
 		errs = append(errs, fmt.Sprintf("log-format %q: want text, json or auto", c.LogFormat))
 	}
-	if c.RTPTimeout < 0 || c.DrainTimeout < 0 {
-		errs = append(errs, "timeouts cannot be negative")
+	if c.RTPTimeout < 0 || c.DrainTimeout < 0 || c.Ring < 0 || c.Ring > time.Minute {
+		errs = append(errs, "timeouts cannot be negative, and ring is at most 1m")
 	}
 	if c.Data == "" {
 		errs = append(errs, "data directory cannot be empty")

@@ -196,7 +196,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	srv, err := sip.NewServer(sip.Config{
-		Listen: cfg.Listen, TLS: tlsConf, Advertise: cfg.Advertise, MaxCalls: cfg.MaxCalls,
+		Listen: cfg.Listen, TLS: tlsConf, Advertise: cfg.Advertise, MaxCalls: cfg.MaxCalls, Ring: cfg.Ring,
 		Ports: ports, Handler: runner, UserAgent: "hotline/" + version, Logger: log,
 	})
 	if err != nil {
