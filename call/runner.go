@@ -147,7 +147,7 @@ func (cr *run) setup() error {
 		return fmt.Errorf("negotiated codec %s is not supported by the media engine", cr.c.Media.Codec.Name)
 	}
 	cr.rec = &frameRecorder{}
-	if cfg.Record {
+	if cfg.Record && cr.s.Recording {
 		path := filepath.Join(cfg.DataDir, "recordings", cr.started.Format("2006-01-02"), safeName(cr.c.ID)+".wav")
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return fmt.Errorf("recording: %w", err)

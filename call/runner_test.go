@@ -518,3 +518,14 @@ func TestNoGoroutinesLeft(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after\n%s", base, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+func TestScriptOptsOutOfRecording(t *testing.T) {
+	w := newWorld(t, strings.Replace(menu, "start: welcome", "start: welcome\nrecording: false", 1))
+	c := w.dial()
+	c.press("1")
+	c.waitEnd(5 * time.Second)
+	w.state(c)
+	if files, _ := filepath.Glob(filepath.Join(w.data, "recordings", "*", "*.wav")); len(files) != 0 {
+		t.Errorf("recorded although the script says recording: false: %v", files)
+	}
+}

@@ -2651,3 +2651,13 @@ func TestResolvesWithHTTP(t *testing.T) {
 	c.do(HungUp{})
 	c.outcome(OutcomeResolved)
 }
+
+func TestRecordingSwitch(t *testing.T) {
+	head := "name: r\nlanguage: en\nstart: a\nnodes: {a: {say: hi, hangup: true}}\n"
+	if s := parse(t, head); !s.Recording {
+		t.Error("recording should default to true")
+	}
+	if s := parse(t, head+"recording: false\n"); s.Recording {
+		t.Error("recording: false ignored")
+	}
+}

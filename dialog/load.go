@@ -100,6 +100,7 @@ func Load(src Source, path string) (s *Script, err error) {
 	}
 	l.s.Defaults = builtinDefaults()
 	l.s.Match = MatchOptions{Threshold: match.DefaultThreshold, Pinyin: true, Examples: true}
+	l.s.Recording = true
 	l.file(path, true, 0, Pos{})
 	// Cross-references are checked even when some fields were wrong, so one
 	// run lists every error; only files that could not be read stop it.
@@ -305,6 +306,7 @@ func (l *loader) file(name string, main bool, depth int, from Pos) {
 			}
 		}
 		fields["hours"] = func(_, v *yaml.Node) { l.hours(d, v) }
+		fields["recording"] = d.setBool(&l.s.Recording, "recording")
 		fields["match"] = func(_, v *yaml.Node) { l.matchOptions(d, v) }
 		fields["global"] = func(_, v *yaml.Node) { l.globalNode, l.globalFile = v, name }
 		fields["after_answer"] = func(_, v *yaml.Node) {

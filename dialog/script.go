@@ -16,6 +16,9 @@ type Script struct {
 	Defaults Defaults
 	Hours    *Hours
 	Match    MatchOptions
+	// Recording says whether calls are recorded (when the server records at
+	// all): a hotline may choose not to keep its callers' voices.
+	Recording bool
 
 	Intents     []*Intent // in file order
 	Global      []Route   // intents active in every node, and where they go

@@ -272,6 +272,7 @@ type health struct {
 	RunningCalls int    `json:"running_calls"`
 	MaxCalls     int    `json:"max_calls"`
 	Script       string `json:"script"`
+	Version      string `json:"script_version"`
 }
 
 var httpClient = &http.Client{Timeout: 2 * time.Second}

@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,5 +44,66 @@ func TestServeHealthAndSIGTERM(t *testing.T) {
 		if len(s.logs.find(msg(m))) == 0 {
 			t.Errorf("no %q in hotline's log:\n%s", m, s.logs.tail(20))
 		}
+	}
+}
+
+// TestServeReloadOnSIGHUP: a broken script is rejected with its errors logged
+// and the old one keeps serving; a good one replaces it; a call in progress
+// keeps the version it started with.
+func TestServeReloadOnSIGHUP(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(menuScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "script.yaml")
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, serveOptions{Script: path})
+	h0, err := s.health()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A call that lasts across the reloads (it presses 1 late, after the prompt).
+	at := prompts(t, nil, "welcome").Length + 2500*time.Millisecond
+	done := make(chan string, 1)
+	go func() {
+		out, _ := runHotlineCall(t, 40*time.Second, s.URI, "--dtmf", "1@"+at.String(), "--duration", "30s")
+		done <- out
+	}()
+	ans := s.waitLog(5*time.Second, "call answered", msg("call answered"))
+	if ans.Str("script_version") != h0.Version {
+		t.Fatalf("the call runs version %s, the server %s", ans.Str("script_version"), h0.Version)
+	}
+
+	// Broken: rejected, the old version keeps serving.
+	if err := os.WriteFile(path, append(append([]byte{}, src...), []byte("\nnodes2: {\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	s.waitLog(5*time.Second, "reload rejected", msg("reload rejected: the old script keeps serving"))
+	if h, _ := s.health(); h.Version != h0.Version {
+		t.Errorf("after a broken reload the version is %s, want the old %s", h.Version, h0.Version)
+	}
+
+	// Good: a new version serves new calls.
+	changed := strings.Replace(string(src), "description: End-to-end test hotline", "description: Reloaded end-to-end test hotline", 1)
+	if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	s.waitLog(5*time.Second, "script reloaded", msg("script reloaded"))
+	h1, _ := s.health()
+	if h1.Version == h0.Version || h1.Version == "" {
+		t.Errorf("version after a good reload: %q (before %q)", h1.Version, h0.Version)
+	}
+	// The call in progress finishes on its own version.
+	out := <-done
+	id := ans.Str("call_id")
+	end := s.waitLog(10*time.Second, "call ended", msg("call ended", "call_id", id))
+	if end.Str("outcome") != "resolved" {
+		t.Errorf("the call across the reloads ended %s:\n%s\n%s", end.Str("outcome"), out, s.callLog(id))
 	}
 }

@@ -120,6 +120,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return failed("hotline serve: data directory: %v", err)
 	}
+	if n := call.RecoverRecordings(cfg.Data, 2, log); n > 0 {
+		log.Info("recordings checked after start-up", "files", n)
+	}
 	ls, err := loadScript(cfg.Script)
 	if err != nil {
 		return failed("%s", formatErr(err, messageLanguage("")))
