@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -73,6 +74,52 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits, after its context ends,
 	// for handlers to return and their BYEs to be answered (default 10 s).
 	ShutdownTimeout time.Duration
+	// Register lists the upstreams (a PBX extension, a trunk) to register
+	// with, so calls to that number reach us.
+	Register []Registration
+	// Security decides who may send us requests.
+	Security Security
+}
+
+// Registration is one upstream we REGISTER with.
+type Registration struct {
+	Registrar     string        // sip:pbx.example.com[:port][;transport=tcp]
+	User          string        // the AOR's user part: sip:User@Domain
+	Domain        string        // the AOR's host (default: the registrar's host)
+	AuthUser      string        // digest user name (default User)
+	Password      string        // digest password (a secret: never logged)
+	ContactUser   string        // user part of our Contact (default User)
+	Expires       time.Duration // asked for (default 300 s); refreshed well before it runs out
+	OutboundProxy string        // send the REGISTERs via this proxy (sip:host:port)
+}
+
+// Security is the inbound policy: trusted networks, digest authentication for
+// the others, rate limits and bans, and limits on what a message may be.
+type Security struct {
+	// Allow lists the trusted source networks (the PBX, the trunk). Requests
+	// from them need no authentication. Empty means loopback only.
+	Allow []netip.Prefix
+	// Others is what an INVITE from any other source gets: "reject" (403, the
+	// default) or "digest" (401 challenge; accepted with valid credentials).
+	Others string
+	// Realm of our digest challenges (default the advertised host).
+	Realm string
+	// Users are the digest credentials for Others == "digest": user → password.
+	Users map[string]string
+	// RateLimit is the requests per second one source may send (INVITE,
+	// REGISTER, OPTIONS; default 10) with bursts of Burst (default 20); a
+	// source above it is banned for BanFor (default 60 s): its requests are
+	// dropped without an answer.
+	RateLimit float64
+	Burst     int
+	BanFor    time.Duration
+	// BlockUserAgents are User-Agent substrings (case-insensitive) of known
+	// scanners, answered 403 (default: friendly-scanner, sipvicious, sipcli,
+	// VaxSIPUserAgent, pplsip, sundayddr, iWar, SIPScan, sip-scan).
+	BlockUserAgents []string
+	// MaxMessageSize and MaxHeaders bound a request (defaults 16 KiB, 64).
+	MaxMessageSize int
+	MaxHeaders     int
 }
 
 // listenSpec is one parsed Listen entry.

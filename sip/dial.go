@@ -100,17 +100,9 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = "hotline-caller"
-	}
+	dialDefaults(&cfg, "hotline-caller")
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if len(cfg.Codecs) == 0 {
-		cfg.Codecs = []Codec{PCMU, PCMA}
-	}
-	if cfg.PTime <= 0 {
-		cfg.PTime = DefaultPTime
 	}
 	spec := listenSpec{network: network, addr: "0.0.0.0:0"}
 	if ip := net.ParseIP(turi.Host); ip != nil && ip.IsLoopback() {
@@ -168,17 +160,44 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 		release()
 		return nil, fmt.Errorf("sip: RTP socket: %w", err)
 	}
-
-	c := newCall(ep, randomTag()+randomTag()+"@"+ln.host, true)
-	c.Conn = conn
-	c.ln = ln
-	c.transport = strings.ToUpper(spec.network)
-	c.localTag = randomTag()
-	from := sip.Uri{Scheme: "sip", User: "caller", Host: ln.host}
-	if cfg.From != "" {
-		if err := sip.ParseUri(cfg.From, &from); err != nil {
+	leg := outLeg{ep: ep, ln: ln, conn: conn, user: "caller",
+		release: func() {
 			_ = conn.Close()
 			release()
+		}}
+	return leg.call(ctx, cfg, turi, extra)
+}
+
+// outLeg is where an outbound call leaves from: an endpoint and one of its
+// listeners (Dial's own, or a Server's: Server.Dial), the call's RTP socket,
+// and what to release once the call is over or has failed.
+type outLeg struct {
+	ep      *endpoint
+	ln      *listener
+	conn    *net.UDPConn
+	user    string // user part of the default From URI
+	release func() // closes what the leg owns (its RTP socket; Dial's own endpoint)
+	// auth, when set, adds credentials for a 401/407 challenge to the
+	// INVITE being resent (which then gets a new CSeq and branch).
+	auth func(invite *sip.Request, challenge *sip.Response) error
+}
+
+// call sends the INVITE and sets the dialog up (the shared part of Dial and
+// Server.Dial; see Dial for the behaviour).
+func (o outLeg) call(ctx context.Context, cfg DialConfig, turi sip.Uri, extra []sip.Header) (*Call, error) {
+	ep, ln, conn := o.ep, o.ln, o.conn
+	c := newCall(ep, randomTag()+randomTag()+"@"+ln.host, true)
+	if cfg.Logger != nil {
+		c.log = cfg.Logger.With("call_id", c.ID)
+	}
+	c.Conn = conn
+	c.ln = ln
+	c.transport = strings.ToUpper(ln.network)
+	c.localTag = randomTag()
+	from := sip.Uri{Scheme: "sip", User: o.user, Host: ln.host}
+	if cfg.From != "" {
+		if err := sip.ParseUri(cfg.From, &from); err != nil {
+			o.release()
 			return nil, fmt.Errorf("sip: From %q: %w", cfg.From, err)
 		}
 	}
@@ -186,12 +205,20 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 	c.fromHdr.Params.Add("tag", c.localTag)
 	toURI := *turi.Clone()
 	toURI.UriParams = nil
+	toURI.Headers = nil
 	c.toHdr = sip.ToHeader{Address: toURI, Params: sip.NewParams()}
 	c.remoteTarget = turi
 	c.From, c.To = from.String(), toURI.String()
 	c.caller, c.callerNm, c.called = from.User, cfg.DisplayName, turi.User
-	c.rtp = local{host: ln.host, port: conn.LocalAddr().(*net.UDPAddr).Port}
-	if cfg.Advertise == "" && ln.ip != nil && !ln.ip.IsUnspecified() {
+	// The SDP has the advertised host (NAT), else the RTP socket's own
+	// address, else the listener's.
+	ra := conn.LocalAddr().(*net.UDPAddr)
+	c.rtp = local{host: ln.host, port: ra.Port}
+	switch {
+	case ln.advertised:
+	case ra.IP != nil && !ra.IP.IsUnspecified():
+		c.rtp.host = ra.IP.String()
+	case ln.ip != nil && !ln.ip.IsUnspecified():
 		c.rtp.host = ln.ip.String()
 	}
 	c.offer = cfg.Codecs
@@ -216,8 +243,7 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 
 	fail := func(err error) (*Call, error) {
 		c.cancel(err)
-		_ = conn.Close()
-		release()
+		o.release()
 		return nil, err
 	}
 	tx, err := ep.request(invite)
@@ -226,7 +252,7 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 	}
 	c.log.Info("sip: calling", "target", turi.String())
 
-	res, err := c.waitAnswer(ctx, tx, invite, cfg.OnResponse)
+	res, tx, invite, err := c.waitAnswer(ctx, tx, invite, cfg.OnResponse, o.auth)
 	if err != nil {
 		tx.Terminate()
 		return fail(err)
@@ -254,14 +280,19 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 			// end's BYE) finish before the endpoint goes.
 			c.inflight.Wait()
 			tx.Terminate()
-			_ = conn.Close()
-			release()
+			o.release()
 		}()
 	}
 	c.mu.Lock()
 	ack := c.newRequestLocked(sip.ACK)
 	c.state = stateConfirmed
 	c.mu.Unlock()
+	// RFC 3261 13.2.2.4: the ACK carries the INVITE's credentials.
+	for _, name := range []string{"Authorization", "Proxy-Authorization"} {
+		for _, h := range invite.GetHeaders(name) {
+			ack.AppendHeader(sip.HeaderClone(h))
+		}
+	}
 	// In the table before the ACK leaves: the far end may send a BYE or
 	// re-INVITE the moment it has our ACK.
 	ep.addDialog(c)
@@ -299,10 +330,26 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 	return c, nil
 }
 
+// dialDefaults fills in DialConfig's defaults.
+func dialDefaults(cfg *DialConfig, userAgent string) {
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = userAgent
+	}
+	if len(cfg.Codecs) == 0 {
+		cfg.Codecs = []Codec{PCMU, PCMA}
+	}
+	if cfg.PTime <= 0 {
+		cfg.PTime = DefaultPTime
+	}
+}
+
 // waitAnswer reads the INVITE's responses until a 2xx (returned), a final
-// refusal (*DialError) or ctx's end (CANCEL).
-func (c *Call) waitAnswer(ctx context.Context, tx sip.ClientTransaction, invite *sip.Request, onResponse func(int, string)) (*sip.Response, error) {
-	provisional := false
+// refusal (*DialError) or ctx's end (CANCEL). A 401/407 is answered once
+// with auth, when set: the INVITE goes again with credentials, a new CSeq and
+// a new transaction, which waitAnswer returns with the request it sent.
+func (c *Call) waitAnswer(ctx context.Context, tx sip.ClientTransaction, invite *sip.Request, onResponse func(int, string),
+	auth func(*sip.Request, *sip.Response) error) (*sip.Response, sip.ClientTransaction, *sip.Request, error) {
+	provisional, challenged := false, false
 	for {
 		select {
 		case res := <-tx.Responses():
@@ -314,24 +361,105 @@ func (c *Call) waitAnswer(ctx context.Context, tx sip.ClientTransaction, invite 
 				provisional = true
 			case res.IsSuccess():
 				if res.To() == nil || tagOf(res.To().Params) == "" {
-					return nil, errors.New("sip: 2xx without To tag")
+					return nil, tx, invite, errors.New("sip: 2xx without To tag")
 				}
-				return res, nil
+				return res, tx, invite, nil
+			case (res.StatusCode == 401 || res.StatusCode == 407) && auth != nil && !challenged:
+				challenged = true
+				next, err := c.authenticated(invite, res, auth)
+				if err != nil {
+					c.log.Warn("sip: cannot answer the challenge", "code", res.StatusCode, "error", err)
+					return nil, tx, invite, &DialError{Code: res.StatusCode, Reason: res.Reason}
+				}
+				ntx, err := c.ep.request(next)
+				if err != nil {
+					return nil, tx, invite, fmt.Errorf("sip: INVITE: %w", err)
+				}
+				tx.Terminate() // it has its final answer; sipgo has ACKed it
+				tx, invite, provisional = ntx, next, false
+				c.log.Info("sip: INVITE sent again with credentials", "challenge", res.StatusCode)
 			default:
-				return nil, &DialError{Code: res.StatusCode, Reason: res.Reason}
+				return nil, tx, invite, &DialError{Code: res.StatusCode, Reason: res.Reason}
 			}
 		case <-tx.Done():
 			if err := tx.Err(); err != nil {
-				return nil, fmt.Errorf("sip: INVITE: %w", err)
+				return nil, tx, invite, fmt.Errorf("sip: INVITE: %w", err)
 			}
-			return nil, errors.New("sip: INVITE transaction ended without answer")
+			return nil, tx, invite, errors.New("sip: INVITE transaction ended without answer")
 		case <-ctx.Done():
+			if !provisional {
+				// RFC 3261 9.1: no CANCEL before a provisional response.
+				// Give the far end a moment to send one (most answer 100
+				// Trying at once), so that the INVITE does not ring on.
+				provisional = c.awaitProvisional(tx, onResponse)
+			}
 			if provisional {
 				c.cancelInvite(tx, invite, onResponse)
 			}
-			return nil, ctx.Err()
+			return nil, tx, invite, ctx.Err()
 		}
 	}
+}
+
+// authenticated is the INVITE sent again after a 401/407: credentials, the
+// next CSeq, a new branch.
+func (c *Call) authenticated(invite *sip.Request, challenge *sip.Response, auth func(*sip.Request, *sip.Response) error) (*sip.Request, error) {
+	next := invite.Clone()
+	if err := auth(next, challenge); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.localSeq++
+	seq := c.localSeq
+	c.mu.Unlock()
+	if cs := next.CSeq(); cs != nil {
+		cs.SeqNo = seq
+	}
+	if via := next.Via(); via != nil {
+		via.Params.Add("branch", sip.GenerateBranch())
+	}
+	return next, nil
+}
+
+// awaitProvisional waits briefly for the first response of an INVITE that
+// is being abandoned: true on a provisional one (it can be CANCELled now).
+// A 2xx that comes first is confirmed and hung up.
+func (c *Call) awaitProvisional(tx sip.ClientTransaction, onResponse func(int, string)) bool {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case res := <-tx.Responses():
+		if onResponse != nil {
+			onResponse(res.StatusCode, res.Reason)
+		}
+		switch {
+		case res.IsProvisional():
+			return true
+		case res.IsSuccess() && res.To() != nil:
+			c.confirmAndHangup(res)
+		}
+	case <-tx.Done():
+	case <-t.C:
+	}
+	return false
+}
+
+// confirmAndHangup ACKs a 2xx we no longer want (it crossed our CANCEL, or
+// came after we gave up) and ends that call with a BYE.
+func (c *Call) confirmAndHangup(res *sip.Response) {
+	c.remoteTag = tagOf(res.To().Params)
+	c.toHdr = sip.ToHeader{Address: *res.To().Address.Clone(), Params: res.To().Params.Clone()}
+	if ct := res.Contact(); ct != nil {
+		c.remoteTarget = *ct.Address.Clone()
+	}
+	c.mu.Lock()
+	ack := c.newRequestLocked(sip.ACK)
+	c.state = stateConfirmed
+	c.mu.Unlock()
+	_ = c.ep.cli.WriteRequest(ack)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	_ = c.hangup(ctx, ErrCancelled)
 }
 
 // cancelInvite sends a CANCEL (RFC 3261 9.1) and waits briefly for the
@@ -364,17 +492,7 @@ func (c *Call) cancelInvite(tx sip.ClientTransaction, invite *sip.Request, onRes
 			}
 			if res.IsSuccess() && res.To() != nil {
 				// The answer crossed our CANCEL: confirm and end the call.
-				c.remoteTag = tagOf(res.To().Params)
-				c.toHdr = sip.ToHeader{Address: *res.To().Address.Clone(), Params: res.To().Params.Clone()}
-				if ct := res.Contact(); ct != nil {
-					c.remoteTarget = *ct.Address.Clone()
-				}
-				c.mu.Lock()
-				ack := c.newRequestLocked(sip.ACK)
-				c.state = stateConfirmed
-				c.mu.Unlock()
-				_ = c.ep.cli.WriteRequest(ack)
-				_ = c.hangup(ctx, ErrCancelled)
+				c.confirmAndHangup(res)
 			}
 			return
 		case <-tx.Done():
