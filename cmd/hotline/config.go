@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hotline-dev/hotline/sip"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
@@ -31,7 +33,36 @@ type serveConfig struct {
 	RTPTimeout   time.Duration     `yaml:"rtp_timeout"`
 	DrainTimeout time.Duration     `yaml:"drain_timeout"`
 	Ring         time.Duration     `yaml:"ring"`
-	Vars         map[string]string `yaml:"vars"` // extra script variables (API tokens…): masked by --print-config
+	Vars         map[string]string `yaml:"vars"`       // extra script variables (API tokens…): masked by --print-config
+	PublicURL    string            `yaml:"public_url"` // where people reach the admin UI: agents get a link to the call's page
+	Register     []registerConfig  `yaml:"register"`
+	Security     securityConfig    `yaml:"security"`
+}
+
+// registerConfig is one upstream hotline registers with (sip.Registration).
+type registerConfig struct {
+	Registrar     string        `yaml:"registrar"`
+	User          string        `yaml:"user"`
+	Domain        string        `yaml:"domain,omitempty"`
+	AuthUser      string        `yaml:"auth_user,omitempty"`
+	Password      string        `yaml:"password,omitempty"`
+	ContactUser   string        `yaml:"contact_user,omitempty"`
+	Expires       time.Duration `yaml:"expires,omitempty"`
+	OutboundProxy string        `yaml:"outbound_proxy,omitempty"`
+}
+
+// securityConfig is who may call (sip.Security).
+type securityConfig struct {
+	Allow           []string          `yaml:"allow,omitempty"`  // CIDRs or addresses; empty: loopback only
+	Others          string            `yaml:"others,omitempty"` // reject (default) or digest
+	Realm           string            `yaml:"realm,omitempty"`
+	Users           map[string]string `yaml:"users,omitempty"` // digest user → password
+	RateLimit       float64           `yaml:"rate_limit,omitempty"`
+	Burst           int               `yaml:"burst,omitempty"`
+	BanFor          time.Duration     `yaml:"ban_for,omitempty"`
+	BlockUserAgents []string          `yaml:"block_user_agents,omitempty"`
+	MaxMessageSize  int               `yaml:"max_message_size,omitempty"`
+	MaxHeaders      int               `yaml:"max_headers,omitempty"`
 }
 
 func defaultServeConfig() serveConfig {
@@ -74,6 +105,9 @@ func (f *serveFlags) bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.cfg.RTPTimeout, "rtp-timeout", d.RTPTimeout, "end a call after this long without RTP from the caller")
 	fs.DurationVar(&f.cfg.DrainTimeout, "drain-timeout", d.DrainTimeout, "on SIGTERM, how long calls may go on before a polite goodbye")
 	fs.DurationVar(&f.cfg.Ring, "ring", 0, "send 180 Ringing and wait this long before answering (some PBXs expect a ring)")
+	fs.StringArrayVar(&f.cfg.Security.Allow, "allow", nil, "trusted source network, repeatable (CIDR or address; default loopback only)")
+	fs.StringVar(&f.cfg.Security.Others, "others", "", "INVITEs from other sources: reject (default) or digest (needs security.users in --config)")
+	fs.StringVar(&f.cfg.PublicURL, "public-url", "", "the admin UI's address as agents reach it (a link to the call's page goes in a transfer's headers)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -130,6 +164,12 @@ func (f *serveFlags) resolve(fs *pflag.FlagSet) (serveConfig, error) {
 			cfg.DrainTimeout = f.cfg.DrainTimeout
 		case "ring":
 			cfg.Ring = f.cfg.Ring
+		case "allow":
+			cfg.Security.Allow = f.cfg.Security.Allow
+		case "others":
+			cfg.Security.Others = f.cfg.Security.Others
+		case "public-url":
+			cfg.PublicURL = f.cfg.PublicURL
 		}
 	})
 	return cfg, cfg.validate()
@@ -151,13 +191,13 @@ func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
 	str("HOTLINE_LOG_FORMAT", &cfg.LogFormat)
 	str("HOTLINE_TLS_CERT", &cfg.TLSCert)
 	str("HOTLINE_TLS_KEY", &cfg.TLSKey)
+	str("HOTLINE_OTHERS", &cfg.Security.Others)
+	str("HOTLINE_PUBLIC_URL", &cfg.PublicURL)
+	if v, ok := lookup("HOTLINE_ALLOW"); ok {
+		cfg.Security.Allow = splitList(v)
+	}
 	if v, ok := lookup("HOTLINE_LISTEN"); ok {
-		cfg.Listen = nil
-		for _, l := range strings.Split(v, ",") {
-			if l = strings.TrimSpace(l); l != "" {
-				cfg.Listen = append(cfg.Listen, l)
-			}
-		}
+		cfg.Listen = splitList(v)
 	}
 	if v, ok := lookup("HOTLINE_MAX_CALLS"); ok {
 		n, err := strconv.Atoi(v)
@@ -183,6 +223,63 @@ func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
 		}
 	}
 	return nil
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, l := range strings.Split(v, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// parsePrefix reads a CIDR or a bare address (which means just that host).
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, fmt.Errorf("allow %q: want a network such as 10.0.0.0/8 or an address", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("allow %q: want a network such as 10.0.0.0/8 or an address", s)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// sipSecurity converts the security section for the SIP server.
+func (c serveConfig) sipSecurity() (sip.Security, error) {
+	sc := c.Security
+	out := sip.Security{
+		Others: sc.Others, Realm: sc.Realm, Users: sc.Users, RateLimit: sc.RateLimit, Burst: sc.Burst,
+		BanFor: sc.BanFor, BlockUserAgents: sc.BlockUserAgents, MaxMessageSize: sc.MaxMessageSize, MaxHeaders: sc.MaxHeaders,
+	}
+	for _, a := range sc.Allow {
+		p, err := parsePrefix(a)
+		if err != nil {
+			return out, err
+		}
+		out.Allow = append(out.Allow, p)
+	}
+	return out, nil
+}
+
+// sipRegistrations converts the register section for the SIP server.
+func (c serveConfig) sipRegistrations() []sip.Registration {
+	out := make([]sip.Registration, 0, len(c.Register))
+	for _, r := range c.Register {
+		out = append(out, sip.Registration{
+			Registrar: r.Registrar, User: r.User, Domain: r.Domain, AuthUser: r.AuthUser, Password: r.Password,
+			ContactUser: r.ContactUser, Expires: r.Expires, OutboundProxy: r.OutboundProxy,
+		})
+	}
+	return out
 }
 
 // listener is one parsed --listen value.
@@ -260,6 +357,38 @@ func (c serveConfig) validate() error {
 	if c.Data == "" {
 		errs = append(errs, "data directory cannot be empty")
 	}
+	if _, err := c.sipSecurity(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	switch c.Security.Others {
+	case "", "reject":
+	case "digest":
+		if len(c.Security.Users) == 0 {
+			errs = append(errs, "others: digest needs at least one user in security.users (in --config)")
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("others %q: want reject or digest", c.Security.Others))
+	}
+	if c.Security.RateLimit < 0 || c.Security.Burst < 0 || c.Security.BanFor < 0 || c.Security.MaxMessageSize < 0 || c.Security.MaxHeaders < 0 {
+		errs = append(errs, "security limits cannot be negative")
+	}
+	for i, r := range c.Register {
+		if !strings.HasPrefix(r.Registrar, "sip:") && !strings.HasPrefix(r.Registrar, "sips:") {
+			errs = append(errs, fmt.Sprintf("register[%d]: registrar %q: want a SIP URI such as sip:pbx.example.com:5060", i, r.Registrar))
+		}
+		if r.User == "" {
+			errs = append(errs, fmt.Sprintf("register[%d]: user is needed", i))
+		}
+		if r.OutboundProxy != "" && !strings.HasPrefix(r.OutboundProxy, "sip:") && !strings.HasPrefix(r.OutboundProxy, "sips:") {
+			errs = append(errs, fmt.Sprintf("register[%d]: outbound_proxy %q: want a SIP URI", i, r.OutboundProxy))
+		}
+		if r.Expires < 0 {
+			errs = append(errs, fmt.Sprintf("register[%d]: expires cannot be negative", i))
+		}
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		errs = append(errs, fmt.Sprintf("public-url %q: want an http:// or https:// address", c.PublicURL))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -273,6 +402,18 @@ func (c serveConfig) masked() string {
 		m.Vars = map[string]string{}
 		for k := range c.Vars {
 			m.Vars[k] = "********"
+		}
+	}
+	m.Register = append([]registerConfig(nil), c.Register...)
+	for i := range m.Register {
+		if m.Register[i].Password != "" {
+			m.Register[i].Password = "********"
+		}
+	}
+	if len(c.Security.Users) > 0 {
+		m.Security.Users = map[string]string{}
+		for k := range c.Security.Users {
+			m.Security.Users[k] = "********"
 		}
 	}
 	b, _ := yaml.Marshal(m)

@@ -72,3 +72,63 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("bad env duration accepted")
 	}
 }
+
+func TestConfigSecurityAndRegister(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hotline.yaml")
+	os.WriteFile(file, []byte(`register:
+  - registrar: sip:pbx.example.com:5060
+    user: "2000"
+    password: regpass
+    expires: 120s
+security:
+  allow: [10.1.2.0/24, 192.0.2.7]
+  others: digest
+  users: {alice: alicepass}
+  rate_limit: 5
+public_url: https://hotline.example.com
+`), 0o644)
+	cfg, err := resolveWith(t, file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := cfg.sipSecurity()
+	if err != nil || len(sec.Allow) != 2 || sec.Allow[1].String() != "192.0.2.7/32" || sec.Others != "digest" || sec.RateLimit != 5 {
+		t.Fatalf("security: %+v %v", sec, err)
+	}
+	regs := cfg.sipRegistrations()
+	if len(regs) != 1 || regs[0].User != "2000" || regs[0].Expires != 120*time.Second || regs[0].Password != "regpass" {
+		t.Fatalf("register: %+v", regs)
+	}
+	out := cfg.masked()
+	if strings.Contains(out, "regpass") || strings.Contains(out, "alicepass") || !strings.Contains(out, "alice") {
+		t.Errorf("masked config leaks a password or loses the user:\n%s", out)
+	}
+	if cfg.Register[0].Password != "regpass" {
+		t.Error("masking changed the configuration itself")
+	}
+
+	// Flags and environment over the file.
+	cfg, err = resolveWith(t, file, map[string]string{"HOTLINE_ALLOW": "127.0.0.1, 10.0.0.0/8"}, "--others", "reject", "--public-url", "http://127.0.0.1:8080")
+	if err != nil || len(cfg.Security.Allow) != 2 || cfg.Security.Others != "reject" || cfg.PublicURL != "http://127.0.0.1:8080" {
+		t.Fatalf("env/flags: %+v %v", cfg.Security, err)
+	}
+	cfg, err = resolveWith(t, file, nil, "--allow", "127.0.0.0/8", "--allow", "::1")
+	if err != nil || len(cfg.Security.Allow) != 2 {
+		t.Fatalf("--allow: %+v %v", cfg.Security, err)
+	}
+
+	for _, args := range [][]string{
+		{"--allow", "10.0.0.0/33"}, {"--allow", "pbx.example.com"}, {"--others", "digest"}, {"--others", "maybe"},
+		{"--public-url", "hotline.example.com"},
+	} {
+		if _, err := resolveWith(t, "", nil, args...); err == nil {
+			t.Errorf("%v: want an error", args)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("register:\n  - registrar: pbx.example.com\n"), 0o644)
+	if _, err := resolveWith(t, bad, nil); err == nil || !strings.Contains(err.Error(), "register[0]") {
+		t.Errorf("bad registration: %v", err)
+	}
+}

@@ -198,9 +198,11 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	security, _ := cfg.sipSecurity() // validated
 	srv, err := sip.NewServer(sip.Config{
 		Listen: cfg.Listen, TLS: tlsConf, Advertise: cfg.Advertise, MaxCalls: cfg.MaxCalls, Ring: cfg.Ring,
 		Ports: ports, Handler: runner, UserAgent: "hotline/" + version, Logger: log,
+		Register: cfg.sipRegistrations(), Security: security,
 	})
 	if err != nil {
 		return failed("hotline serve: %v", err)
@@ -319,7 +321,7 @@ func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *at
 			"max_calls": cfg.MaxCalls, "listen": cfg.Listen, "script": l.script.Name,
 			"script_version": l.script.Version, "script_loaded": l.at.UTC().Format(time.RFC3339),
 			"languages":  strings.ToLower(l.script.Language),
-			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(),
+			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(), "sip": srv.Stats(),
 		})
 	})
 	return mux
