@@ -40,6 +40,16 @@ type Config struct {
 	Now        func() time.Time                       // the clock (the engine has none); time.Now if nil
 	OnEnd      func(c *sip.Call, st dialog.State)     // optional: called when a call is over (records, metrics)
 	OnTurn     func(c *sip.Call, u dialog.Understood) // optional: each understood input
+
+	// Dial places the agent leg of a bridge transfer (sip.Server.Dial); nil:
+	// bridge transfers fail over to the node's on_fail.
+	Dial func(ctx context.Context, cfg sip.DialConfig, target string) (*sip.Call, error)
+	// PublicURL is the admin UI's address: the agent leg's X-Hotline-Call-URL
+	// is PublicURL/calls/<Call-ID> (left out when empty).
+	PublicURL string
+	// OnHandoff, optional, gets each bridge transfer attempt: at once when
+	// it failed, when the call ends when an agent took it.
+	OnHandoff func(c *sip.Call, h Handoff)
 }
 
 // Runner runs calls: it is the sip.Handler of a server.
@@ -137,6 +147,9 @@ type run struct {
 	drainCh <-chan struct{}
 	hungUp  bool // the caller hung up, or we did
 	reason  string
+
+	br      *bridge               // a bridge transfer in progress, or nil
+	toAgent atomic.Pointer[relay] // where the caller's audio goes during a bridge
 }
 
 func (cr *run) setup() error {
@@ -162,7 +175,7 @@ func (cr *run) setup() error {
 	ms, err := media.NewSession(media.Config{
 		Conn: cr.c.Conn, Remote: cr.c.Media.Remote, Latch: true, Codec: codec,
 		DTMFPayload: cr.c.Media.DTMFPayload, PTime: cr.c.Media.PTime, RTPTimeout: cfg.RTPTimeout,
-		Pacer: cfg.Pacer, Recorder: cr.rec, Logger: cr.log,
+		Pacer: cfg.Pacer, Recorder: cr.rec, Logger: cr.log, CallerAudio: cr.tapCaller,
 	})
 	if err != nil {
 		return fmt.Errorf("media: %w", err)
@@ -201,6 +214,22 @@ func (cr *run) loop() {
 		if cr.msg != nil {
 			msgEnd = cr.msg.end
 		}
+		var (
+			dialed    <-chan dialResult
+			whispered <-chan struct{}
+			agentDone <-chan struct{}
+			agentEv   <-chan media.Event
+			agentSDP  <-chan sip.Media
+		)
+		if br := cr.br; br != nil {
+			dialed, agentEv, agentSDP = br.dialCh, br.agentEv, br.agentSDP
+			if br.whisper != nil {
+				whispered = br.whisper.done
+			}
+			if br.agent != nil {
+				agentDone = br.agent.Done()
+			}
+		}
 		select {
 		case <-cr.ctx.Done():
 			cr.callerGone("caller hung up")
@@ -238,6 +267,24 @@ func (cr *run) loop() {
 		case <-cr.drainCh:
 			cr.drainCh = nil // only once for this call
 			cr.shutdown()
+		case res := <-dialed:
+			cr.bridgeDialed(res)
+		case <-whispered:
+			cr.whisperDone()
+		case <-agentDone:
+			cr.agentGone()
+		case ev, ok := <-agentEv:
+			if !ok {
+				cr.br.agentEv = nil
+				continue
+			}
+			cr.agentEvent(ev)
+		case m, ok := <-agentSDP:
+			if !ok {
+				cr.br.agentSDP = nil
+				continue
+			}
+			cr.agentMediaChanged(m)
 		}
 	}
 }
@@ -387,6 +434,9 @@ func (cr *run) timeout() {
 func (cr *run) mediaEvent(ev media.Event) {
 	switch ev.Kind {
 	case media.EventDigit:
+		if cr.bridgeDigit(ev.Digit) {
+			return
+		}
 		cr.digit(ev.Digit.Key)
 	case media.EventTimeout:
 		cr.log.Warn("no RTP from the caller: ending the call", "after", cr.r.cfg.RTPTimeout)
@@ -467,6 +517,18 @@ func (cr *run) mediaChanged(m sip.Media) {
 	cr.log.Info("media changed", "remote", m.Remote, "direction", m.Direction)
 }
 
+// agentMediaChanged applies the agent's re-INVITE (hold, a new address).
+func (cr *run) agentMediaChanged(m sip.Media) {
+	codec, ok := media.LookupCodec(m.Codec.Name)
+	if !ok {
+		cr.br.log.Warn("agent re-INVITE with an unsupported codec ignored", "codec", m.Codec.Name)
+		return
+	}
+	cr.br.ams.SetRemote(m.Remote, codec, m.DTMFPayload)
+	cr.br.ams.SetSending(m.CanSend())
+	cr.br.log.Info("agent media changed", "remote", m.Remote, "direction", m.Direction)
+}
+
 func (cr *run) startHTTP(req dialog.HTTPRequest) {
 	ch := make(chan dialog.HTTPResult, 1)
 	cr.httpCh = ch
@@ -486,10 +548,7 @@ func (cr *run) startTransfer(t dialog.Transfer) {
 	}
 	cr.log.Info("transfer", "to", t.To, "mode", t.Mode)
 	if t.Mode == "bridge" {
-		// Supervised transfer is the hand-off issue's work; until then it fails
-		// over to on_fail rather than pretending.
-		cr.log.Warn("bridge transfers are not supported yet: treating as failed", "to", t.To)
-		cr.handle(dialog.TransferFailed{Code: 501, Reason: "bridge transfer not supported"})
+		cr.startBridge(t)
 		return
 	}
 	// The context headers travel in the Refer-To URI, so the caller's phone
@@ -621,6 +680,16 @@ func (cr *run) bye(ctx context.Context) {
 
 // shutdown is the end of a drain's grace period: a polite goodbye, then BYE.
 func (cr *run) shutdown() {
+	if cr.br != nil {
+		if cr.br.agent != nil {
+			// The caller is with a person: no announcement over them, both legs end.
+			cr.log.Info("shutdown: ending a bridged call")
+			cr.hangupNow("shutdown")
+			return
+		}
+		cr.ms.StopPlayback() // the ringback
+		cr.closeBridge()
+	}
 	cr.stopPrompts()
 	cr.after = nil
 	cr.msg = nil
@@ -637,6 +706,7 @@ func (cr *run) shutdown() {
 }
 
 func (cr *run) close() {
+	cr.closeBridge() // BYE or CANCEL to the agent, before the caller's media goes
 	if cr.ms != nil {
 		cr.ms.Close()
 	}

@@ -165,8 +165,17 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	// One prompt set per script version, so recorded prompts are decoded once.
 	var promptsMu sync.Mutex
 	prompts := map[*dialog.Script]*call.ScriptPrompts{}
+	var dialer atomic.Pointer[sip.Server] // set once the server exists: bridge transfers dial from it
 	runner := call.New(call.Config{
-		Script: func() *dialog.Script { return current.Load().script },
+		Dial: func(ctx context.Context, dc sip.DialConfig, target string) (*sip.Call, error) {
+			s := dialer.Load()
+			if s == nil {
+				return nil, errors.New("the SIP server is not running")
+			}
+			return s.Dial(ctx, dc, target)
+		},
+		PublicURL: cfg.PublicURL,
+		Script:    func() *dialog.Script { return current.Load().script },
 		Prompts: func(s *dialog.Script) call.Prompts {
 			promptsMu.Lock()
 			defer promptsMu.Unlock()
@@ -207,6 +216,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return failed("hotline serve: %v", err)
 	}
+	dialer.Store(srv)
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
