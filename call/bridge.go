@@ -139,6 +139,7 @@ func (cr *run) bridgeDialed(res dialResult) {
 		case errors.As(res.err, &de):
 			code, reason = de.Code, de.Reason
 		case errors.Is(res.err, context.DeadlineExceeded):
+			code = 408 // as for a blind transfer that runs out of time
 			reason = fmt.Sprintf("no answer within %s", res.at.Sub(br.sent).Round(time.Second))
 		}
 		br.log.Info("bridge transfer: the agent did not take the call", "code", code, "reason", reason,
@@ -157,9 +158,6 @@ func (cr *run) bridgeDialed(res dialResult) {
 	}
 	br.log.Info("bridge transfer: the agent answered", "agent", br.hand.Agent, "contact", br.hand.Contact,
 		"answer_time", br.hand.Answer.Round(time.Millisecond), "codec", res.c.Media.Codec.Name)
-	// The dialog's part is done: a person has the call (outcome transferred).
-	cr.wait = waitNone
-	cr.handle(dialog.Transferred{Agent: br.hand.Agent})
 	if pcm := br.whisperPCM; len(pcm) > 0 {
 		// The agent hears the whisper; the caller keeps hearing ringback.
 		br.whisper = newPlaylist()
@@ -205,6 +203,11 @@ func (cr *run) agentMedia(c *sip.Call) error {
 // join connects the legs: each hears the other, paced by its own session.
 func (cr *run) join() {
 	br := cr.br
+	// The dialog's part is done: a person has the call (outcome
+	// transferred). Not before: an agent who hangs up during the whisper
+	// never had the caller, who goes on at on_fail.
+	cr.wait = waitNone
+	cr.handle(dialog.Transferred{Agent: br.hand.Agent})
 	br.whisper = nil
 	br.joinedAt = time.Now()
 	br.toCaller.open()
@@ -243,9 +246,13 @@ func (cr *run) agentEvent(ev media.Event) {
 // agentGone: the agent hung up (or its leg failed); the caller gets a BYE.
 func (cr *run) agentGone() {
 	br := cr.br
-	// The dialog ended at the answer (a person took the call), so even a
-	// hang-up during the whisper ends the caller's call too.
 	br.log.Info("bridge transfer: the agent hung up", "cause", br.agent.Err(), "joined", !br.joinedAt.IsZero())
+	if br.joinedAt.IsZero() {
+		// During the whisper: the caller never reached the agent and
+		// stays with the bot (on_fail).
+		cr.bridgeFailed(0, "the agent hung up before the caller was connected")
+		return
+	}
 	cr.hangupNow("agent hung up")
 }
 

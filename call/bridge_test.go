@@ -480,6 +480,28 @@ func TestBridgeAgentHangsUp(t *testing.T) {
 	}
 }
 
+// TestBridgeAgentHangsUpDuringWhisper: the caller never reached the agent,
+// so the flow goes on at on_fail rather than ending the caller's call.
+func TestBridgeAgentHangsUpDuringWhisper(t *testing.T) {
+	agent := newAgentPeer(t, testPacer(t), 0)
+	bw := newBridgeWorld(t, "sip:agent@"+agent.srv.Addr("udp"), "5s", true)
+	c, _ := bw.dialMeter()
+	ac := agent.next(t)
+	if err := ac.c.Hangup(context.Background()); err != nil { // within the 0.9 s whisper
+		t.Fatal(err)
+	}
+	c.waitEnd(15 * time.Second)
+	st := bw.state(c)
+	if strings.Join(st.Path, ">") != "agent>sorry>bye" || st.Outcome == dialog.OutcomeTransferred {
+		t.Errorf("path %v, outcome %q: want on_fail (agent>sorry>bye), not transferred", st.Path, st.Outcome)
+	}
+	// (The caller's meter cannot tell the agent's 1 kHz from on_fail's beep:
+	// the hand-off says whether the legs were ever joined.)
+	if h := bw.handoff(t); h.Agent == "" || !strings.Contains(h.Reason, "before the caller was connected") || h.Talk != 0 || h.Heard != 0 {
+		t.Errorf("hand-off %+v", h)
+	}
+}
+
 // TestBridgeBusy: a 486 stops the ringback and the flow goes on at
 // on_fail with the caller still there.
 func TestBridgeBusy(t *testing.T) {
@@ -504,13 +526,13 @@ func TestBridgeNoAnswer(t *testing.T) {
 	waitUntil(t, 10*time.Second, "the agent's CANCEL", func() bool { return agent.srv.Stats().Cancelled == 1 })
 	c.waitEnd(15 * time.Second)
 	st := bw.state(c)
-	if strings.Join(st.Path, ">") != "agent>sorry>bye" || st.Vars["transfer_code"] != "0" {
+	if strings.Join(st.Path, ">") != "agent>sorry>bye" || st.Vars["transfer_code"] != "408" {
 		t.Errorf("path %v, transfer_code %v", st.Path, st.Vars["transfer_code"])
 	}
 	if n := heard.count(fRing); n < 60 { // 5 s: two seconds of ringback
 		t.Errorf("the caller heard %d frames of ringback", n)
 	}
-	if h := bw.handoff(t); h.Code != 0 || !strings.Contains(h.Reason, "no answer") {
+	if h := bw.handoff(t); h.Code != 408 || !strings.Contains(h.Reason, "no answer") {
 		t.Errorf("hand-off %+v", h)
 	}
 }

@@ -129,24 +129,25 @@ type run struct {
 	rec     *frameRecorder
 	started time.Time
 
-	play    *playlist       // what the caller hears now, or nil
-	after   []dialog.Action // run when the prompts have been heard
-	wait    waitState
-	listen  dialog.Listen
-	collect dialog.CollectDigits
-	record  dialog.Record
-	msg     *messageCapture
-	digits  []rune
-	timer   *time.Timer
-	timerOf string
-	httpCh  chan dialog.HTTPResult
-	referCh <-chan sip.ReferStatus
-	events  <-chan media.Event // nil once closed
-	infoCh  <-chan sip.Digit
-	sdpCh   <-chan sip.Media
-	drainCh <-chan struct{}
-	hungUp  bool // the caller hung up, or we did
-	reason  string
+	play        *playlist       // what the caller hears now, or nil
+	after       []dialog.Action // run when the prompts have been heard
+	wait        waitState
+	listen      dialog.Listen
+	collect     dialog.CollectDigits
+	record      dialog.Record
+	msg         *messageCapture
+	digits      []rune
+	timer       *time.Timer
+	timerOf     string
+	httpCh      chan dialog.HTTPResult
+	referCh     <-chan sip.ReferStatus
+	referCancel context.CancelFunc // ends the REFER's subscription
+	events      <-chan media.Event // nil once closed
+	infoCh      <-chan sip.Digit
+	sdpCh       <-chan sip.Media
+	drainCh     <-chan struct{}
+	hungUp      bool // the caller hung up, or we did
+	reason      string
 
 	br      *bridge               // a bridge transfer in progress, or nil
 	toAgent atomic.Pointer[relay] // where the caller's audio goes during a bridge
@@ -425,9 +426,8 @@ func (cr *run) timeout() {
 	case "record":
 		cr.endMessage("max")
 	case "transfer":
-		cr.referCh = nil
-		cr.wait = waitNone
-		cr.handle(dialog.TransferFailed{Code: 0, Reason: "no answer to the transfer in time"})
+		cr.endRefer()
+		cr.handle(dialog.TransferFailed{Code: 408, Reason: "no answer to the transfer in time"})
 	}
 }
 
@@ -553,21 +553,39 @@ func (cr *run) startTransfer(t dialog.Transfer) {
 	}
 	// The context headers travel in the Refer-To URI, so the caller's phone
 	// puts them on its INVITE to the agent.
-	ch, err := cr.c.Refer(cr.ctx, sip.ReferTarget(t.To, headers...), headers[0])
+	// The transfer's time limit bounds the REFER's subscription too, so a
+	// NOTIFY that comes after on_fail has taken over is not followed.
+	timeout := t.Timeout
+	if timeout <= 0 {
+		timeout = defaultTransferTimeout
+	}
+	ctx, cancel := context.WithTimeout(cr.ctx, timeout)
+	ch, err := cr.c.Refer(ctx, sip.ReferTarget(t.To, headers...), headers[0])
 	if err != nil {
+		cancel()
 		cr.log.Warn("REFER failed", "err", err)
 		cr.handle(dialog.TransferFailed{Code: 0, Reason: err.Error()})
 		return
 	}
-	cr.wait, cr.referCh = waitTransfer, ch
-	cr.setTimer("transfer", t.Timeout)
+	cr.wait, cr.referCh, cr.referCancel = waitTransfer, ch, cancel
+	// A backstop: sip reports 408 at the deadline itself.
+	cr.setTimer("transfer", timeout+time.Second)
+}
+
+// endRefer forgets the transfer in progress and ends its subscription.
+func (cr *run) endRefer() {
+	cr.referCh = nil
+	if cr.referCancel != nil {
+		cr.referCancel()
+		cr.referCancel = nil
+	}
+	cr.stopTimer()
+	cr.wait = waitNone
 }
 
 func (cr *run) referStatus(st sip.ReferStatus, ok bool) {
 	if !ok { // the transfer's notifications ended without a final answer
-		cr.referCh = nil
-		cr.stopTimer()
-		cr.wait = waitNone
+		cr.endRefer()
 		cr.handle(dialog.TransferFailed{Code: 0, Reason: "transfer ended without a final status"})
 		return
 	}
@@ -575,9 +593,7 @@ func (cr *run) referStatus(st sip.ReferStatus, ok bool) {
 	if !st.Final() {
 		return
 	}
-	cr.referCh = nil
-	cr.stopTimer()
-	cr.wait = waitNone
+	cr.endRefer()
 	if st.State == sip.ReferDone {
 		cr.handle(dialog.Transferred{})
 		// The caller is with a person now; the transferor leaves the call.

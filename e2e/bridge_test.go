@@ -342,7 +342,7 @@ func TestBridgeAgentFails(t *testing.T) {
 		code                   string
 	}{
 		{"busy", "uas_busy.xml", "Busy Here", "486"},
-		{"noanswer", "uas_noanswer.xml", "no answer within 8s", "0"},
+		{"noanswer", "uas_noanswer.xml", "no answer within 8s", "408"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
