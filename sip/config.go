@@ -106,6 +106,11 @@ type Security struct {
 	Realm string
 	// Users are the digest credentials for Others == "digest": user → password.
 	Users map[string]string
+	// DigestAlgorithms orders our 401 challenges (default SHA-256, MD5, as
+	// RFC 8760 says: most preferred first). Clients answer the first one they
+	// support, but SIPp 3.6 and many older phones read only the first and
+	// know only MD5: list MD5 first (or alone) for them.
+	DigestAlgorithms []string
 	// RateLimit is the requests per second one source may send (INVITE,
 	// REGISTER, OPTIONS; default 10) with bursts of Burst (default 20); a
 	// source above it is banned for BanFor (default 60 s): its requests are

@@ -139,16 +139,26 @@ type endpoint struct {
 	dialogs map[string]*Call
 
 	stats counters
+
+	// guard is a Server's inbound policy (nil: no checks, as for sip.Dial);
+	// set before serving.
+	guard  *guard
+	parser *sip.Parser
 }
 
 const allowBase = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY"
 
 func newEndpoint(name string, log *slog.Logger, tlsConf *tls.Config) (*endpoint, error) {
-	ep := &endpoint{name: name, log: log, dialogs: map[string]*Call{}, allow: allowBase}
+	ep := &endpoint{name: name, log: log, dialogs: map[string]*Call{}, allow: allowBase, parser: sip.NewParser()}
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(name),
 		sipgo.WithUserAgenTLSConfig(tlsConf),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log)),
+		sipgo.WithUserAgentParser(ep.parser),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(log),
+			// Bans and size limits apply before sipgo parses (see security.go).
+			sip.WithTransportLayerReadFilter(ep.filter),
+		),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(log),
 			// sipgo's default handler logs every late retransmission at
@@ -172,16 +182,16 @@ func newEndpoint(name string, log *slog.Logger, tlsConf *tls.Config) (*endpoint,
 		return nil, err
 	}
 	ep.ua, ep.srv, ep.cli = ua, srv, cli
-	srv.OnInvite(ep.onInvite)
-	srv.OnAck(ep.onAck)
-	srv.OnBye(ep.onBye)
-	srv.OnCancel(ep.onCancel)
-	srv.OnOptions(ep.onOptions)
-	srv.OnInfo(ep.onInfo)
-	srv.OnUpdate(ep.onUpdate)
-	srv.OnNotify(ep.onNotify)
-	srv.OnRefer(ep.onRefer)
-	srv.OnNoRoute(ep.onNoRoute)
+	srv.OnInvite(ep.guarded(ep.onInvite))
+	srv.OnAck(ep.guarded(ep.onAck))
+	srv.OnBye(ep.guarded(ep.onBye))
+	srv.OnCancel(ep.guarded(ep.onCancel))
+	srv.OnOptions(ep.guarded(ep.onOptions))
+	srv.OnInfo(ep.guarded(ep.onInfo))
+	srv.OnUpdate(ep.guarded(ep.onUpdate))
+	srv.OnNotify(ep.guarded(ep.onNotify))
+	srv.OnRefer(ep.guarded(ep.onRefer))
+	srv.OnNoRoute(ep.guarded(ep.onNoRoute))
 	return ep, nil
 }
 

@@ -29,6 +29,8 @@ type Stats struct {
 
 	Requests  map[string]uint64 // requests received, by method
 	Responses map[int]uint64    // responses we generated, by status code (retransmissions not counted)
+
+	Security SecurityStats // the inbound policy: rejections, bans, digest authentication
 }
 
 // Server answers inbound calls.
@@ -50,6 +52,11 @@ type Server struct {
 	cwg      sync.WaitGroup
 
 	nInvites, nAccepted, nRejected, nCancelled, nNoAck, nCompleted, nPanics atomic.Uint64
+
+	// Upstream registrations (register.go), set once Serve is ready.
+	regMu     sync.Mutex
+	regs      []*registerer
+	regTiming regTiming
 }
 
 // NewServer checks cfg and prepares a server; Serve starts it.
@@ -78,10 +85,16 @@ func NewServer(cfg Config) (*Server, error) {
 		calls:   map[*Call]struct{}{},
 		invites: map[string]struct{}{},
 	}
+	g, err := newGuard(cfg.Security, defaultRealm(cfg, specs), cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	g.trustUpstreams(upstreamAddrs(cfg.Register, cfg.Logger))
 	ep, err := newEndpoint(cfg.UserAgent, cfg.Logger, cfg.TLS)
 	if err != nil {
 		return nil, err
 	}
+	ep.setGuard(g)
 	ep.newInvite = s.onNewInvite
 	ep.draining = s.draining.Load
 	ep.retryAfter = func() int { return max(1, int(s.cfg.RetryAfter.Round(time.Second)/time.Second)) }
@@ -146,6 +159,7 @@ func (s *Server) Stats() Stats {
 		Panics:    s.nPanics.Load(),
 		Requests:  map[string]uint64{},
 		Responses: map[int]uint64{},
+		Security:  s.ep.securityStats(),
 	}
 	s.ep.stats.mu.Lock()
 	for k, v := range s.ep.stats.requests {
@@ -186,9 +200,17 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Info("sip: listening", "network", l.network, "addr", l.addr().String(), "advertise", l.host)
 	}
 	close(s.ready)
+	stopRegistrations := s.startRegistrations()
 
 	<-ctx.Done()
 	s.draining.Store(true)
+	// Unregister while the calls wind down, before the endpoint closes
+	// (bounded: a registrar that is gone does not hold up the shutdown).
+	unregistered := make(chan struct{})
+	go func() {
+		defer close(unregistered)
+		stopRegistrations()
+	}()
 	s.mu.Lock()
 	s.closing = true
 	active := make([]*Call, 0, len(s.calls))
@@ -210,6 +232,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-time.After(s.cfg.ShutdownTimeout):
 		s.log.Warn("sip: calls still running after the shutdown timeout", "active_calls", s.ActiveCalls())
 	}
+	<-unregistered
 	s.ep.close()
 	lwg.Wait()
 	return nil

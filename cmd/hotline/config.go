@@ -56,7 +56,8 @@ type securityConfig struct {
 	Allow           []string          `yaml:"allow,omitempty"`  // CIDRs or addresses; empty: loopback only
 	Others          string            `yaml:"others,omitempty"` // reject (default) or digest
 	Realm           string            `yaml:"realm,omitempty"`
-	Users           map[string]string `yaml:"users,omitempty"` // digest user → password
+	Users           map[string]string `yaml:"users,omitempty"`             // digest user → password
+	DigestAlgs      []string          `yaml:"digest_algorithms,omitempty"` // challenge order: SHA-256, MD5
 	RateLimit       float64           `yaml:"rate_limit,omitempty"`
 	Burst           int               `yaml:"burst,omitempty"`
 	BanFor          time.Duration     `yaml:"ban_for,omitempty"`
@@ -258,7 +259,7 @@ func (c serveConfig) sipSecurity() (sip.Security, error) {
 	sc := c.Security
 	out := sip.Security{
 		Others: sc.Others, Realm: sc.Realm, Users: sc.Users, RateLimit: sc.RateLimit, Burst: sc.Burst,
-		BanFor: sc.BanFor, BlockUserAgents: sc.BlockUserAgents, MaxMessageSize: sc.MaxMessageSize, MaxHeaders: sc.MaxHeaders,
+		BanFor: sc.BanFor, DigestAlgorithms: sc.DigestAlgs, BlockUserAgents: sc.BlockUserAgents, MaxMessageSize: sc.MaxMessageSize, MaxHeaders: sc.MaxHeaders,
 	}
 	for _, a := range sc.Allow {
 		p, err := parsePrefix(a)

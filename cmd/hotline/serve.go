@@ -332,6 +332,7 @@ func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *at
 			"script_version": l.script.Version, "script_loaded": l.at.UTC().Format(time.RFC3339),
 			"languages":  strings.ToLower(l.script.Language),
 			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(), "sip": srv.Stats(),
+			"registrations": srv.Registrations(),
 		})
 	})
 	return mux
