@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,12 +17,15 @@ import (
 	"github.com/hotline-dev/hotline/sip"
 )
 
-// Handoff is the record of one bridge (supervised) transfer attempt: who took
-// the call and how long the caller waited. The runner logs it and passes it
-// to Config.OnHandoff when the attempt is over (at once when it failed, at
-// the end of the call when an agent answered).
+// Handoff is the record of one transfer attempt: who took the call and how
+// long the caller waited. The runner logs it and passes it to
+// Config.OnHandoff when the attempt is over (a bridge: at once when it
+// failed, at the end of the call when an agent answered). For a blind
+// transfer, Agent is unknown (the PBX placed the call) and Answer is REFER
+// sent → the final NOTIFY.
 type Handoff struct {
 	CallID  string // the caller's Call-ID
+	Mode    string // blind or bridge
 	To      string // the target dialled
 	Agent   string // who answered: the 200's To (without tag); "" when nobody did
 	Contact string // the 200's Contact
@@ -79,7 +81,7 @@ type dialResult struct {
 // arrives in the call loop (bridgeDialed).
 func (cr *run) startBridge(t dialog.Transfer) {
 	log := cr.log.With("transfer_to", t.To)
-	br := &bridge{spec: t, log: log, hand: Handoff{CallID: cr.c.ID, To: t.To}}
+	br := &bridge{spec: t, log: log, hand: Handoff{CallID: cr.c.ID, Mode: "bridge", To: t.To}}
 	cr.wait = waitTransfer
 	cr.br = br
 	dial := cr.r.cfg.Dial
@@ -88,14 +90,7 @@ func (cr *run) startBridge(t dialog.Transfer) {
 		cr.bridgeFailed(0, "bridge transfers are not configured")
 		return
 	}
-	headers := []sip.Header{{Name: "X-Hotline-Call-ID", Value: cr.c.ID}}
-	if u := cr.r.cfg.PublicURL; u != "" {
-		headers = append(headers, sip.Header{Name: "X-Hotline-Call-URL",
-			Value: strings.TrimRight(u, "/") + "/calls/" + url.PathEscape(cr.c.ID)})
-	}
-	for _, h := range t.Headers {
-		headers = append(headers, sip.Header{Name: h.Name, Value: h.Value})
-	}
+	headers := cr.contextHeaders(t)
 	display := cr.c.Caller()
 	if display == "" {
 		display = cr.c.CallerName()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -44,11 +45,12 @@ type Config struct {
 	// Dial places the agent leg of a bridge transfer (sip.Server.Dial); nil:
 	// bridge transfers fail over to the node's on_fail.
 	Dial func(ctx context.Context, cfg sip.DialConfig, target string) (*sip.Call, error)
-	// PublicURL is the admin UI's address: the agent leg's X-Hotline-Call-URL
+	// PublicURL is the admin UI's address: a transfer's X-Hotline-Call-URL
 	// is PublicURL/calls/<Call-ID> (left out when empty).
 	PublicURL string
-	// OnHandoff, optional, gets each bridge transfer attempt: at once when
-	// it failed, when the call ends when an agent took it.
+	// OnHandoff, optional, gets each transfer attempt: a blind one when its
+	// outcome is known; a bridge at once when it failed, at the end of the
+	// call when an agent took it.
 	OnHandoff func(c *sip.Call, h Handoff)
 }
 
@@ -142,6 +144,8 @@ type run struct {
 	httpCh      chan dialog.HTTPResult
 	referCh     <-chan sip.ReferStatus
 	referCancel context.CancelFunc // ends the REFER's subscription
+	blind       *Handoff           // the blind transfer in progress
+	referSent   time.Time
 	events      <-chan media.Event // nil once closed
 	infoCh      <-chan sip.Digit
 	sdpCh       <-chan sip.Media
@@ -427,7 +431,7 @@ func (cr *run) timeout() {
 		cr.endMessage("max")
 	case "transfer":
 		cr.endRefer()
-		cr.handle(dialog.TransferFailed{Code: 408, Reason: "no answer to the transfer in time"})
+		cr.blindFailed(408, "no answer to the transfer in time")
 	}
 }
 
@@ -540,31 +544,44 @@ func (cr *run) startHTTP(req dialog.HTTPRequest) {
 	cr.log.Info("backend request", "method", req.Method, "url", req.URL)
 }
 
-func (cr *run) startTransfer(t dialog.Transfer) {
-	headers := make([]sip.Header, 0, len(t.Headers)+1)
+// contextHeaders are what the agent learns about the call: its ID, the
+// link to its page, and the script's templated headers.
+func (cr *run) contextHeaders(t dialog.Transfer) []sip.Header {
+	headers := make([]sip.Header, 0, len(t.Headers)+2)
 	headers = append(headers, sip.Header{Name: "X-Hotline-Call-ID", Value: cr.c.ID})
+	if u := cr.r.cfg.PublicURL; u != "" {
+		headers = append(headers, sip.Header{Name: "X-Hotline-Call-URL",
+			Value: strings.TrimRight(u, "/") + "/calls/" + url.PathEscape(cr.c.ID)})
+	}
 	for _, h := range t.Headers {
 		headers = append(headers, sip.Header{Name: h.Name, Value: h.Value})
 	}
+	return headers
+}
+
+func (cr *run) startTransfer(t dialog.Transfer) {
 	cr.log.Info("transfer", "to", t.To, "mode", t.Mode)
 	if t.Mode == "bridge" {
 		cr.startBridge(t)
 		return
 	}
+	headers := cr.contextHeaders(t)
 	// The context headers travel in the Refer-To URI, so the caller's phone
-	// puts them on its INVITE to the agent.
-	// The transfer's time limit bounds the REFER's subscription too, so a
-	// NOTIFY that comes after on_fail has taken over is not followed.
+	// puts them on its INVITE to the agent. The transfer's time limit
+	// bounds the REFER's subscription too, so a NOTIFY that comes after
+	// on_fail has taken over is not followed.
 	timeout := t.Timeout
 	if timeout <= 0 {
 		timeout = defaultTransferTimeout
 	}
 	ctx, cancel := context.WithTimeout(cr.ctx, timeout)
+	cr.blind = &Handoff{CallID: cr.c.ID, Mode: "blind", To: t.To}
+	cr.referSent = time.Now()
 	ch, err := cr.c.Refer(ctx, sip.ReferTarget(t.To, headers...), headers[0])
 	if err != nil {
 		cancel()
 		cr.log.Warn("REFER failed", "err", err)
-		cr.handle(dialog.TransferFailed{Code: 0, Reason: err.Error()})
+		cr.blindFailed(0, err.Error())
 		return
 	}
 	cr.wait, cr.referCh, cr.referCancel = waitTransfer, ch, cancel
@@ -583,10 +600,33 @@ func (cr *run) endRefer() {
 	cr.wait = waitNone
 }
 
+// reportBlind logs a blind transfer's end and hands it to OnHandoff.
+func (cr *run) reportBlind(code int, reason string) {
+	h := cr.blind
+	if h == nil {
+		return
+	}
+	cr.blind = nil
+	h.Code, h.Reason = code, reason
+	h.Answer = time.Since(cr.referSent)
+	cr.log.Info("blind transfer ended", "to", h.To, "code", h.Code, "reason", h.Reason,
+		"answer_time", h.Answer.Round(time.Millisecond))
+	if cr.r.cfg.OnHandoff != nil {
+		cr.r.cfg.OnHandoff(cr.c, *h)
+	}
+}
+
+// blindFailed: the REFER was refused, failed or timed out; the caller stays
+// with the bot and the flow goes on at on_fail.
+func (cr *run) blindFailed(code int, reason string) {
+	cr.reportBlind(code, reason)
+	cr.handle(dialog.TransferFailed{Code: code, Reason: reason})
+}
+
 func (cr *run) referStatus(st sip.ReferStatus, ok bool) {
 	if !ok { // the transfer's notifications ended without a final answer
 		cr.endRefer()
-		cr.handle(dialog.TransferFailed{Code: 0, Reason: "transfer ended without a final status"})
+		cr.blindFailed(0, "transfer ended without a final status")
 		return
 	}
 	cr.log.Info("transfer progress", "state", st.State.String(), "code", st.Code, "reason", st.Reason)
@@ -595,12 +635,13 @@ func (cr *run) referStatus(st sip.ReferStatus, ok bool) {
 	}
 	cr.endRefer()
 	if st.State == sip.ReferDone {
+		cr.reportBlind(0, "")
 		cr.handle(dialog.Transferred{})
 		// The caller is with a person now; the transferor leaves the call.
 		cr.hangupNow("transferred")
 		return
 	}
-	cr.handle(dialog.TransferFailed{Code: st.Code, Reason: st.Reason})
+	cr.blindFailed(st.Code, st.Reason)
 }
 
 func (cr *run) startRecord(r dialog.Record) {

@@ -320,7 +320,16 @@ func TestNoInputThenEscalation(t *testing.T) {
 }
 
 func TestTransferFailsOver(t *testing.T) {
-	w := newWorld(t, menu)
+	var mu sync.Mutex
+	var handoffs []Handoff
+	w := newWorld(t, menu, func(c *Config) {
+		c.PublicURL = "https://hotline.example/"
+		c.OnHandoff = func(_ *sip.Call, h Handoff) {
+			mu.Lock()
+			handoffs = append(handoffs, h)
+			mu.Unlock()
+		}
+	})
 	c := w.dial(func(d *sip.DialConfig) { d.AcceptTransfer = true })
 	time.Sleep(200 * time.Millisecond)
 	c.press("0")
@@ -330,7 +339,7 @@ func TestTransferFailsOver(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no transfer")
 	}
-	if !strings.Contains(tr.Target, "X-Hotline-Call-ID") {
+	if !strings.Contains(tr.Target, "X-Hotline-Call-ID") || !strings.Contains(tr.Target, "X-Hotline-Call-URL=https%3A%2F%2Fhotline.example%2Fcalls%2F") {
 		t.Errorf("the agent's context headers are not in Refer-To: %q", tr.Target)
 	}
 	tr.Notify(context.Background(), 486, "Busy Here")
@@ -339,6 +348,11 @@ func TestTransferFailsOver(t *testing.T) {
 	}
 	if st := w.state(c); strings.Join(st.Path, ">") != "welcome>agent>sorry" || st.Vars["transfer_code"] != "486" {
 		t.Errorf("path %v code %v", st.Path, st.Vars["transfer_code"])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(handoffs) != 1 || handoffs[0].Mode != "blind" || handoffs[0].Code != 486 || handoffs[0].Answer <= 0 {
+		t.Errorf("hand-offs %+v, want one blind attempt that failed with 486", handoffs)
 	}
 }
 
