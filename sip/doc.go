@@ -1,7 +1,8 @@
 // Package sip is hotline's SIP endpoint: it answers inbound calls, negotiates
 // their media and hands each answered call to a Handler, which runs it (the
-// call package). It also places calls (Dial) for the test caller,
-// `hotline call`. It is built on github.com/emiago/sipgo (transport and
+// call package). It also places calls: Dial for the test caller,
+// `hotline call`, and Server.Dial for a bridge transfer's agent leg. It
+// registers with upstreams and decides who may call (see below). It is built on github.com/emiago/sipgo (transport and
 // transaction layers) and github.com/pion/sdp/v3 (SDP parsing), and imports
 // nothing else of hotline: media parameters go out as a Media value plus a
 // UDP socket obtained from a PortAllocator; the caller of this package turns
@@ -55,6 +56,47 @@
 // INFO digits; with DialConfig.AcceptTransfer, REFERs are accepted and
 // delivered on Transfers() (Transfer.Notify reports the new call's progress).
 // The call's SIP endpoint and RTP socket are closed once it has ended.
+//
+// Server.Dial places a call from the server's own endpoint (same listener,
+// Via and Contact as the calls it receives): a bridge transfer's agent leg.
+// When the target's host is a registration's registrar, domain or outbound
+// proxy, the call goes out as that registration's address and a 401/407 is
+// answered with its credentials.
+//
+// # Registration
+//
+// Config.Register lists upstreams (a PBX extension, a trunk) to REGISTER
+// with once Serve is ready: From/To the AOR, Contact the listener of the
+// registrar's transport, digest (MD5, SHA-256, SHA-512-256, -sess; the
+// challenge is kept so refreshes carry credentials at once with a growing
+// nonce count; stale=true is answered without counting a failure), an
+// optional outbound proxy (Route: <proxy;lr>). The granted expiry is taken
+// from our Contact's expires, else Expires; 423 is answered with
+// Min-Expires; refreshes come at 50-75 % of the grant and at least 5 s
+// early. Failures back off from 1 s doubling to 5 minutes with jitter (a
+// 503's Retry-After honoured). Shutdown sends Expires: 0 (2.5 s at most).
+// Registrations() reports each one's state for /healthz.
+//
+// # Who may call
+//
+// Config.Security is checked before a request reaches a handler, in this
+// order: a banned source's datagrams are dropped before sipgo parses them
+// (a TCP/TLS connection of one is closed); a UDP datagram over
+// MaxMessageSize gets 513 when its headers parse, else it is dropped; a
+// scanner User-Agent gets 403 (even from a trusted source); more than
+// MaxHeaders headers gets 400; an untrusted source over its rate
+// (RateLimit/s with Burst, over INVITE, REGISTER and OPTIONS) is banned for
+// BanFor and its requests go unanswered. Trusted sources (Allow, default
+// loopback, plus the registrars and outbound proxies of Config.Register)
+// pass and are never banned. In-dialog requests pass (a dialog exists only
+// for an authorised call). From others, an INVITE gets 403, or with Others
+// "digest" a 401 (SHA-256 then MD5 by default, DigestAlgorithms, qop=auth)
+// whose nonce is HMAC-signed, valid 30 s and good for one answer (a replay
+// gets a fresh 401; stale=true only when it expired), checked in constant
+// time; wrong credentials get 403. Other out-of-dialog requests from them
+// get 403. Source addresses come from the transport, never from Via. The
+// tables are bounded (16384 sources, least recently seen evicted; spent
+// nonces in a 65536-bit window). Stats.Security counts each outcome.
 //
 // # Offer/answer
 //
@@ -133,7 +175,7 @@
 //     transferred); accepted on outbound calls with AcceptTransfer.
 //   - Requests for unknown dialogs: 481. Out-of-order CSeq in a dialog: 500.
 //     Methods we do not implement (MESSAGE, SUBSCRIBE, REGISTER, PUBLISH,
-//     PRACK…): 405 with Allow.
+//     PRACK…): 405 with Allow (from trusted sources; others get 403).
 //   - Capacity (MaxCalls, counting calls being set up) or Drain: 503 with
 //     Retry-After (Config.RetryAfter, default 30 s). No RTP port: 503 too.
 //   - Malformed INVITEs that reach us: no Contact, From tag, To, Call-ID or
