@@ -108,20 +108,20 @@ type sipHealth struct {
 	Goroutines int `json:"goroutines"`
 	OpenFDs    int `json:"open_fds"`
 	SIP        struct {
-		Invites   uint64
-		Accepted  uint64
-		Requests  map[string]uint64
-		Responses map[string]uint64
+		Invites   uint64            `json:"invites"`
+		Accepted  uint64            `json:"accepted"`
+		Requests  map[string]uint64 `json:"requests"`
+		Responses map[string]uint64 `json:"responses"`
 		Security  struct {
-			Rejected      map[string]uint64
-			DroppedBanned uint64
-			Challenges    uint64
-			AuthOK        uint64
-			AuthFailed    uint64
-			Bans          uint64
-			BannedNow     int
-			Sources       int
-		}
+			Rejected      map[string]uint64 `json:"rejected"`
+			DroppedBanned uint64            `json:"dropped_banned"`
+			Challenges    uint64            `json:"challenges"`
+			AuthOK        uint64            `json:"auth_ok"`
+			AuthFailed    uint64            `json:"auth_failed"`
+			Bans          uint64            `json:"bans"`
+			BannedNow     int               `json:"banned_now"`
+			Sources       int               `json:"sources"`
+		} `json:"security"`
 	} `json:"sip"`
 }
 
@@ -192,6 +192,24 @@ func TestSecurityDigestSIPp(t *testing.T) {
 	if h := s.sipHealth(t); h.SIP.Security.AuthOK != 1 || h.SIP.Accepted != 1 {
 		t.Fatalf("after the replay: %+v", h.SIP)
 	}
+
+	// hotline call --auth (SHA-256, the challenge we put first), the way
+	// staff check a digest set-up; a wrong password is refused with 403.
+	t.Run("hotline-call", func(t *testing.T) {
+		out, _ := runHotlineCall(t, 20*time.Second, s.URI, "--auth", "alice:secret", "--duration", "2s",
+			"--listen", "udp:"+untrusted+":0")
+		if !strings.Contains(out, "<- 200") {
+			t.Fatalf("hotline call --auth alice:secret: not answered\n%s", out)
+		}
+		out, code := runHotlineCall(t, 20*time.Second, s.URI, "--auth", "alice:wrong", "--duration", "2s",
+			"--listen", "udp:"+untrusted+":0")
+		if code != 1 || !strings.Contains(out, "call refused: 403") {
+			t.Fatalf("hotline call with a wrong password: exit %d, want 1 and 403\n%s", code, out)
+		}
+		if h := s.sipHealth(t); h.SIP.Security.AuthOK != 2 || h.SIP.Security.AuthFailed != 1 {
+			t.Fatalf("after hotline call: %+v", h.SIP.Security)
+		}
+	})
 
 	// SIPp's [authentication] (MD5 only; it reads the topmost challenge).
 	t.Run("sipp", func(t *testing.T) {

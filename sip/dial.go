@@ -42,8 +42,12 @@ type DialConfig struct {
 	AcceptTransfer bool
 	// OnResponse, when set, sees every response to the INVITE (100, 180, 183, 200, 486…).
 	OnResponse func(code int, reason string)
-	UserAgent  string
-	Logger     *slog.Logger
+	// AuthUser and AuthPassword answer a 401/407 to the INVITE (digest:
+	// MD5, SHA-256); for Server.Dial they take the place of a registration's
+	// credentials.
+	AuthUser, AuthPassword string
+	UserAgent              string
+	Logger                 *slog.Logger
 }
 
 // DialError is a call the far end refused (its final non-2xx response).
@@ -165,6 +169,7 @@ func Dial(ctx context.Context, cfg DialConfig, target string) (*Call, error) {
 			_ = conn.Close()
 			release()
 		}}
+	leg.auth = digestAuth(cfg.AuthUser, cfg.AuthPassword)
 	return leg.call(ctx, cfg, turi, extra)
 }
 

@@ -72,14 +72,14 @@ var defaultBlockUserAgents = []string{
 
 // SecurityStats are the inbound policy's counters (Stats.Security).
 type SecurityStats struct {
-	Rejected      map[string]uint64 // requests refused, by reason: scanner, not_allowed, auth_failed, too_large, too_many_headers
-	DroppedBanned uint64            // requests dropped unanswered: from a banned source, or the one that got it banned
-	Challenges    uint64            // 401 digest challenges sent
-	AuthOK        uint64            // INVITEs with valid digest credentials
-	AuthFailed    uint64            // INVITEs with wrong credentials (403)
-	Bans          uint64            // sources banned for exceeding the rate limit
-	BannedNow     int               // sources banned right now
-	Sources       int               // sources in the rate-limit table (bounded)
+	Rejected      map[string]uint64 `json:"rejected"`       // requests refused, by reason: scanner, not_allowed, auth_failed, too_large, too_many_headers
+	DroppedBanned uint64            `json:"dropped_banned"` // requests dropped unanswered: from a banned source, or the one that got it banned
+	Challenges    uint64            `json:"challenges"`     // 401 digest challenges sent
+	AuthOK        uint64            `json:"auth_ok"`        // INVITEs with valid digest credentials
+	AuthFailed    uint64            `json:"auth_failed"`    // INVITEs with wrong credentials (403)
+	Bans          uint64            `json:"bans"`           // sources banned for exceeding the rate limit
+	BannedNow     int               `json:"banned_now"`     // sources banned right now
+	Sources       int               `json:"sources"`        // sources in the rate-limit table (bounded)
 }
 
 // source is one untrusted address's token bucket and ban.

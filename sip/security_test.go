@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -584,5 +586,44 @@ func TestSecurityTrustsUpstreams(t *testing.T) {
 	}
 	if d := g.describe(); !strings.Contains(d, "upstream") {
 		t.Errorf("start-up line %q does not mention the upstreams", d)
+	}
+}
+
+// TestDialAnswersDigestChallenge: sip.Dial with credentials (hotline call
+// --auth) gets through a server that challenges, with either algorithm
+// first, and a wrong password is refused with 403.
+func TestDialAnswersDigestChallenge(t *testing.T) {
+	for _, algs := range [][]string{{"SHA-256", "MD5"}, {"MD5"}} {
+		t.Run(algs[0], func(t *testing.T) {
+			ts := startServer(t, Config{Security: Security{
+				Allow: onlyLocalhost, Others: "digest", Realm: "hotline.test", Users: map[string]string{"alice": "secret"},
+				DigestAlgorithms: algs,
+			}}, nil)
+			dial := func(pass string) (*Call, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				return Dial(ctx, DialConfig{Listen: "udp:127.0.0.2:0", AuthUser: "alice", AuthPassword: pass, Logger: testLogger(t)},
+					"sip:ivr@"+ts.Addr("udp"))
+			}
+			c, err := dial("secret")
+			if err != nil {
+				t.Fatalf("with alice's credentials: %v", err)
+			}
+			ts.rec.next(t)
+			if err := c.Hangup(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var de *DialError
+			if _, err := dial("wrong"); !errors.As(err, &de) || de.Code != 403 {
+				t.Fatalf("wrong password: %v, want 403", err)
+			}
+			if _, err := dial(""); !errors.As(err, &de) || de.Code != 401 {
+				t.Fatalf("no credentials: %v, want 401", err)
+			}
+			st := ts.Stats().Security
+			if st.AuthOK != 1 || st.AuthFailed != 1 {
+				t.Errorf("security stats %+v", st)
+			}
+		})
 	}
 }

@@ -18,19 +18,19 @@ import (
 
 // Stats are a Server's counters since it was created.
 type Stats struct {
-	Active    int    // calls being set up or in progress
-	Invites   uint64 // new INVITEs (outside a dialog) received
-	Accepted  uint64 // answered and ACKed: handed to the Handler
-	Rejected  uint64 // new INVITEs we refused with a final 4xx-6xx
-	Cancelled uint64 // CANCELled by the caller before the answer
-	NoAck     uint64 // answered but never ACKed
-	Completed uint64 // accepted calls that have ended
-	Panics    uint64 // handler panics recovered
+	Active    int    `json:"active"`    // calls being set up or in progress
+	Invites   uint64 `json:"invites"`   // new INVITEs (outside a dialog) received
+	Accepted  uint64 `json:"accepted"`  // answered and ACKed: handed to the Handler
+	Rejected  uint64 `json:"rejected"`  // new INVITEs we refused with a final 4xx-6xx
+	Cancelled uint64 `json:"cancelled"` // CANCELled by the caller before the answer
+	NoAck     uint64 `json:"no_ack"`    // answered but never ACKed
+	Completed uint64 `json:"completed"` // accepted calls that have ended
+	Panics    uint64 `json:"panics"`    // handler panics recovered
 
-	Requests  map[string]uint64 // requests received, by method
-	Responses map[int]uint64    // responses we generated, by status code (retransmissions not counted)
+	Requests  map[string]uint64 `json:"requests"`  // requests received, by method
+	Responses map[int]uint64    `json:"responses"` // responses we generated, by status code (retransmissions not counted)
 
-	Security SecurityStats // the inbound policy: rejections, bans, digest authentication
+	Security SecurityStats `json:"security"` // the inbound policy: rejections, bans, digest authentication
 }
 
 // Server answers inbound calls.

@@ -78,6 +78,9 @@ func (s *Server) Dial(ctx context.Context, cfg DialConfig, target string) (*Call
 	}
 	leg := outLeg{ep: s.ep, ln: ln, conn: conn, user: "hotline", release: func() { _ = conn.Close() }}
 	leg.auth = inviteAuth(reg)
+	if cfg.AuthPassword != "" {
+		leg.auth = digestAuth(cfg.AuthUser, cfg.AuthPassword)
+	}
 	return leg.call(ctx, cfg, turi, extra)
 }
 
@@ -136,19 +139,28 @@ func uriHost(s string) string {
 
 // inviteAuth answers a 401/407 challenge to an outbound INVITE with a
 // registration's credentials (nil: no credentials, the challenge is the
-// refusal). It only adds the Authorization or Proxy-Authorization header to
-// the request: outLeg sends it again with the next CSeq and a new branch, and
-// copies the credentials into the ACK.
+// refusal).
 func inviteAuth(reg *Registration) func(invite *sip.Request, challenge *sip.Response) error {
-	if reg == nil || reg.Password == "" {
+	if reg == nil {
 		return nil
 	}
 	user := reg.AuthUser
 	if user == "" {
 		user = reg.User
 	}
+	return digestAuth(user, reg.Password)
+}
+
+// digestAuth answers a 401/407 challenge to an INVITE with user and
+// password (nil without a password). It only adds the Authorization or
+// Proxy-Authorization header to the request: outLeg sends it again with the
+// next CSeq and a new branch, and copies the credentials into the ACK.
+func digestAuth(user, password string) func(invite *sip.Request, challenge *sip.Response) error {
+	if password == "" {
+		return nil
+	}
 	return func(invite *sip.Request, challenge *sip.Response) error {
-		h, err := answerChallenge(challenge, string(invite.Method), invite.Recipient.String(), invite.Body(), user, reg.Password)
+		h, err := answerChallenge(challenge, string(invite.Method), invite.Recipient.String(), invite.Body(), user, password)
 		if err != nil {
 			return err
 		}

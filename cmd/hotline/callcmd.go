@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -45,9 +46,9 @@ func parseKeyPresses(s string) ([]keyPress, error) {
 }
 
 type callOptions struct {
-	from, listen, play, say, lang, dtmfSpec, dtmfMode, record, codec string
-	duration                                                         time.Duration
-	expect                                                           string
+	from, listen, play, say, lang, dtmfSpec, dtmfMode, record, codec, auth string
+	duration                                                               time.Duration
+	expect                                                                 string
 }
 
 func newCallCmd() *cobra.Command {
@@ -67,7 +68,8 @@ X-Hotline-Outcome header on its BYE), or with --expect's outcome; 1 when the
 call was refused or failed, or ended with another outcome; 2 for usage errors.`,
 		Example: `  hotline call sip:ivr@127.0.0.1:5060 --dtmf 1@6s,1@9s,2@10s,3@11s --record heard.wav
   hotline call 127.0.0.1:5060 --say "I want to speak to an agent" --duration 20s
-  hotline call sip:ivr@127.0.0.1:5060 --dtmf 0@3s --dtmf-mode inband --expect transferred`,
+  hotline call sip:ivr@127.0.0.1:5060 --dtmf 0@3s --dtmf-mode inband --expect transferred
+  HOTLINE_CALL_PASSWORD=… hotline call sip:ivr@hotline.example.com --auth branch-pbx --listen udp:192.0.2.5:0`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keys, err := parseKeyPresses(o.dtmfSpec)
@@ -97,6 +99,7 @@ call was refused or failed, or ended with another outcome; 2 for usage errors.`,
 	f.StringVar(&o.codec, "codec", "", "offer only this codec: PCMU or PCMA (default both)")
 	f.DurationVar(&o.duration, "duration", 60*time.Second, "hang up after this long")
 	f.StringVar(&o.expect, "expect", "", "the outcome that counts as success (resolved, transferred, …)")
+	f.StringVar(&o.auth, "auth", "", "digest credentials for a hotline that challenges: USER:PASSWORD, or USER with the password in HOTLINE_CALL_PASSWORD")
 	return cmd
 }
 
@@ -143,9 +146,17 @@ func placeCall(ctx context.Context, target string, o callOptions, keys []keyPres
 	default:
 		return usageError("--codec must be PCMU or PCMA")
 	}
+	authUser, authPass, _ := strings.Cut(o.auth, ":")
+	if o.auth != "" && authPass == "" {
+		authPass = os.Getenv("HOTLINE_CALL_PASSWORD")
+		if authPass == "" {
+			return usageError("--auth %s: give USER:PASSWORD, or the password in HOTLINE_CALL_PASSWORD", authUser)
+		}
+	}
 	start = time.Now() // timestamps count from the INVITE
 	c, err := sip.Dial(ctx, sip.DialConfig{
 		Listen: o.listen, From: o.from, Codecs: codecs, UserAgent: "hotline-call/" + version, Logger: log,
+		AuthUser: authUser, AuthPassword: authPass,
 		// In-band keys only count where the far end has no telephone-event to listen to.
 		NoTelephoneEvent: o.dtmfMode == "inband",
 		OnResponse:       func(code int, reason string) { say("<- %d %s", code, reason) },
