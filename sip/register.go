@@ -154,8 +154,8 @@ func (s *Server) newRegisterer(r Registration) (*registerer, error) {
 	return rg, nil
 }
 
-// startRegistrations starts one registerer per Config.Register entry (after
-// Ready); stop, called on shutdown before the endpoint closes, ends them and
+// startRegistrations starts one registerer per Config.Register entry (once
+// the listeners serve, just before Ready); stop, called on shutdown before the endpoint closes, ends them and
 // unregisters what is registered, within the unregistration bound.
 func (s *Server) startRegistrations() (stop func()) {
 	if len(s.cfg.Register) == 0 {
@@ -200,7 +200,7 @@ func (s *Server) startRegistrations() (stop func()) {
 }
 
 // Registrations returns the state of every upstream registration, in
-// Config.Register order (empty before Serve is ready or without any).
+// Config.Register order (empty before Serve is ready, or without any).
 func (s *Server) Registrations() []RegistrationStatus {
 	s.regMu.Lock()
 	regs := s.regs

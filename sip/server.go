@@ -199,8 +199,10 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.ep.waitServing(l)
 		s.log.Info("sip: listening", "network", l.network, "addr", l.addr().String(), "advertise", l.host)
 	}
-	close(s.ready)
+	// Registrations start before Ready, so that Registrations() lists every
+	// one as soon as the server is ready (registering, or failed to start).
 	stopRegistrations := s.startRegistrations()
+	close(s.ready)
 
 	<-ctx.Done()
 	s.draining.Store(true)
