@@ -453,6 +453,15 @@ func parseStep(d *decoder, n *yaml.Node) Step {
 				d.diags.errorf(d.pos(v), "bad-test", "transfer: write ok, failed or failed 486")
 			}
 		},
+		"speech": func(_, v *yaml.Node) {
+			if s, ok := d.str(v, "speech"); ok {
+				if s != "unavailable" {
+					d.diags.errorf(d.pos(v), "bad-test", "speech: write unavailable (the recogniser stops working)")
+					return
+				}
+				setInput(SpeechUnavailable{Reason: "test"}, "speech recognition becomes unavailable")
+			}
+		},
 		"record": func(_, v *yaml.Node) {
 			if x, ok := d.duration(v, "record", 0, time.Hour); ok {
 				setInput(RecordDone{Duration: x, File: "message.wav"}, "caller records "+x.String())

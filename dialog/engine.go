@@ -59,6 +59,9 @@ type State struct {
 	Turns         int            `json:"turns"`
 	InputNoInputs int            `json:"no_inputs"` // whole call, for grading
 	InputNoMatch  int            `json:"no_matches"`
+	// Keypad: speech recognition failed during the call; questions take
+	// keys only from then on.
+	Keypad bool `json:"keypad,omitempty"`
 }
 
 // SaidPrompt is one rendered prompt segment.
@@ -216,12 +219,12 @@ func (se *Session) Handle(ev Event) []Action {
 	case Digits:
 		switch se.st.Wait {
 		case WaitInput:
-			if nd.Listen.DTMF {
+			if nd.Listen.DTMF || se.st.Keypad {
 				se.st.Turns++
 				se.menuKeys(nd, e.Keys, &out)
 			}
 		case WaitCollect:
-			if nd.Collect.DTMF {
+			if nd.Collect.DTMF || se.st.Keypad {
 				se.st.Turns++
 				se.collected(nd, e.Keys, "dtmf", e.Keys, &out)
 			}
@@ -230,6 +233,20 @@ func (se *Session) Handle(ev Event) []Action {
 		if se.st.Wait == WaitInput || se.st.Wait == WaitCollect {
 			se.st.Turns++
 			se.miss(nd, missNoInput, &out)
+		}
+	case SpeechUnavailable:
+		if !se.st.Keypad {
+			se.st.Keypad = true
+			if len(se.s.KeypadFallback) > 0 {
+				se.say(se.s.KeypadFallback, false, &out)
+			} else {
+				out = append(out, Say{Text: builtinText(se.s.Language, "keypad")})
+			}
+			if se.st.Wait == WaitInput || se.st.Wait == WaitCollect {
+				// The question again, for keys (its prompt is not repeated:
+				// the fallback says what to do).
+				se.wait(nd, &out)
+			}
 		}
 	case HTTPResult:
 		if se.st.Wait == WaitHTTP {
@@ -376,7 +393,7 @@ func (se *Session) wait(nd *Node, out *[]Action) {
 	if nd.Listen != nil {
 		l := nd.Listen
 		*out = append(*out, Listen{
-			Speech: l.Speech, DTMF: l.DTMF, Timeout: l.Timeout, MaxSpeech: l.MaxSpeech,
+			Speech: l.Speech && !se.st.Keypad, DTMF: l.DTMF || se.st.Keypad, Timeout: l.Timeout, MaxSpeech: l.MaxSpeech,
 			EndSilence: l.EndSilence, DigitTimeout: l.DigitTimeout, MaxDigits: info.maxDigits,
 			BargeIn: l.BargeIn, Hints: info.hints,
 		})
@@ -386,7 +403,7 @@ func (se *Session) wait(nd *Node, out *[]Action) {
 	c := nd.Collect
 	*out = append(*out, CollectDigits{
 		Var: c.Into, Min: c.Digits.Min, Max: c.Digits.Max, End: c.Digits.End, Timeout: c.Digits.Timeout,
-		InterDigit: c.Digits.InterDigit, Speech: c.Speech, DTMF: c.DTMF, BargeIn: c.BargeIn,
+		InterDigit: c.Digits.InterDigit, Speech: c.Speech && !se.st.Keypad, DTMF: c.DTMF || se.st.Keypad, BargeIn: c.BargeIn,
 	})
 	se.st.Wait = WaitCollect
 }
@@ -788,12 +805,14 @@ func builtinText(lang, key string) string {
 		"no_match": "抱歉,我没有听懂。",
 		"goodbye":  "抱歉,这次没能帮到您。感谢您的来电,再见。",
 		"error":    "抱歉,系统出了点问题,请稍后再拨。再见。",
+		"keypad":   "抱歉,现在无法识别语音,请使用电话按键回答。",
 	}
 	en := map[string]string{
 		"no_input": "Sorry, I didn't hear anything.",
 		"no_match": "Sorry, I didn't understand.",
 		"goodbye":  "Sorry I couldn't help this time. Thank you for calling. Goodbye.",
 		"error":    "Sorry, something went wrong on our side. Please call again later. Goodbye.",
+		"keypad":   "Sorry, I can't understand speech right now. Please use your telephone keypad.",
 	}
 	if isChinese(lang) {
 		return zh[key]
@@ -836,7 +855,7 @@ func copyValue(v any) any {
 // run-time error, in that order (a TTS cache renders them with the script's).
 func BuiltinTexts(language string) []string {
 	var out []string
-	for _, key := range []string{"no_input", "no_match", "goodbye", "error"} {
+	for _, key := range []string{"no_input", "no_match", "goodbye", "error", "keypad"} {
 		out = append(out, builtinText(language, key))
 	}
 	return out

@@ -59,14 +59,20 @@ type RecordDone struct {
 // HungUp means the caller hung up.
 type HungUp struct{}
 
-func (Utterance) event()      {}
-func (Digits) event()         {}
-func (NoInput) event()        {}
-func (HTTPResult) event()     {}
-func (Transferred) event()    {}
-func (TransferFailed) event() {}
-func (RecordDone) event()     {}
-func (HungUp) event()         {}
+// SpeechUnavailable means speech recognition stopped working for this call
+// (the recogniser is down, too slow or saturated): the caller hears the
+// script's keypad_fallback and from then on every question takes keys only.
+type SpeechUnavailable struct{ Reason string }
+
+func (Utterance) event()         {}
+func (Digits) event()            {}
+func (NoInput) event()           {}
+func (HTTPResult) event()        {}
+func (Transferred) event()       {}
+func (TransferFailed) event()    {}
+func (RecordDone) event()        {}
+func (HungUp) event()            {}
+func (SpeechUnavailable) event() {}
 
 // Action is something the shell must do, in order.
 type Action interface{ action() }

@@ -97,6 +97,18 @@ func lintNodes(s *Script, ds *Diags) {
 			if empty {
 				ds.warnf(nd.Pos, "listen-nothing", name)
 			}
+			// When speech recognition fails the call goes on by keys: a
+			// question no key answers would leave the caller stuck.
+			keyed := false
+			for i, in := range s.Intents {
+				if info.active.Has(i) && len(in.DTMF) > 0 {
+					keyed = true
+					break
+				}
+			}
+			if !empty && !keyed {
+				ds.warnf(nd.Pos, "no-keypad-route", name)
+			}
 			// One key, two intents in the same node: the first declared would always win.
 			byKey := map[string]string{}
 			for i, in := range s.Intents {

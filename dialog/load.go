@@ -307,6 +307,8 @@ func (l *loader) file(name string, main bool, depth int, from Pos) {
 		}
 		fields["hours"] = func(_, v *yaml.Node) { l.hours(d, v) }
 		fields["recording"] = d.setBool(&l.s.Recording, "recording")
+		fields["voice"] = func(_, v *yaml.Node) { l.s.Voice, _ = d.str(v, "voice") }
+		fields["keypad_fallback"] = func(_, v *yaml.Node) { l.s.KeypadFallback = l.say(d, v, "keypad_fallback") }
 		fields["match"] = func(_, v *yaml.Node) { l.matchOptions(d, v) }
 		fields["global"] = func(_, v *yaml.Node) { l.globalNode, l.globalFile = v, name }
 		fields["after_answer"] = func(_, v *yaml.Node) {

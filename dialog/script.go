@@ -19,6 +19,14 @@ type Script struct {
 	// Recording says whether calls are recorded (when the server records at
 	// all): a hotline may choose not to keep its callers' voices.
 	Recording bool
+	// Voice picks the text-to-speech voice for this script's prompts (an
+	// engine's voice name, e.g. "en-us+f3" for espeak-ng or "alloy" for an
+	// OpenAI-compatible one); "" for the engine's voice for Language.
+	Voice string
+	// KeypadFallback is said when speech recognition becomes unavailable
+	// during a call: from then on the call takes keys only ("" for the
+	// built-in text in the script's language).
+	KeypadFallback Prompt
 
 	Intents     []*Intent // in file order
 	Global      []Route   // intents active in every node, and where they go

@@ -64,6 +64,7 @@ func StaticPrompts(s *dialog.Script) []string {
 	}
 	prompts(s.Defaults.NoInput)
 	prompts(s.Defaults.NoMatch)
+	prompt(s.KeypadFallback)
 	names := make([]string, 0, len(s.Answers))
 	for name := range s.Answers {
 		names = append(names, name)

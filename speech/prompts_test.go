@@ -110,6 +110,9 @@ nodes:
 		collect(se.Start())
 		collect(se.Handle(dialog.Utterance{Text: "yes"}))
 		collect(se.Handle(dialog.HTTPResult{Err: "timeout"}))
+		se = dialog.NewSession(s, dialog.CallInfo{})
+		collect(se.Start())
+		collect(se.Handle(dialog.SpeechUnavailable{}))
 		want := dialog.BuiltinTexts(lang)
 		if !slices.Equal(said, want) {
 			t.Errorf("%s: the engine says\n%q\nthe copy in speech has\n%q", lang, said, want)

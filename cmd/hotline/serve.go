@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	tts := speech.NewCache(cfg.Data, synth) // it keeps its files under DATA/prompts
 	prerender := func(l *loadedScript) {
 		start := time.Now()
-		rendered, cached, err := tts.Prerender(ctx, l.script, synth.Voice(l.script.Language))
+		rendered, cached, err := tts.Prerender(ctx, l.script, scriptVoice(synth, l.script))
 		if err != nil {
 			log.Warn("rendering the script's prompts failed; they will be rendered on first use", "err", err)
 		}
@@ -186,7 +186,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 			if current.Load().script != s {
 				files = os.DirFS(s.Dir)
 			}
-			p := &call.ScriptPrompts{TTS: tts, Voice: synth.Voice(s.Language), Files: files}
+			p := &call.ScriptPrompts{TTS: tts, Voice: scriptVoice(synth, s), Files: files}
 			prompts[s] = p
 			return p
 		},
@@ -346,4 +346,13 @@ func openFDs() int {
 		return -1
 	}
 	return len(entries)
+}
+
+// scriptVoice is the voice a script's prompts are spoken in: its own
+// `voice:`, else the synthesiser's voice for its language.
+func scriptVoice(synth speech.Synthesizer, s *dialog.Script) string {
+	if s.Voice != "" {
+		return s.Voice
+	}
+	return synth.Voice(s.Language)
 }
