@@ -37,6 +37,30 @@ type serveConfig struct {
 	PublicURL    string            `yaml:"public_url"` // where people reach the admin UI: agents get a link to the call's page
 	Register     []registerConfig  `yaml:"register"`
 	Security     securityConfig    `yaml:"security"`
+	ASR          asrConfig         `yaml:"asr"`
+	TTS          ttsConfig         `yaml:"tts"`
+}
+
+// asrConfig chooses the speech recogniser.
+type asrConfig struct {
+	// Backend: pocketsphinx (embedded, English; the default when built in),
+	// openai (an OpenAI-compatible transcription server) or none (keys only).
+	Backend     string        `yaml:"backend,omitempty"`
+	URL         string        `yaml:"url,omitempty"`     // openai: base URL, e.g. http://127.0.0.1:8000/v1
+	APIKey      string        `yaml:"api_key,omitempty"` // openai: masked by --print-config
+	Model       string        `yaml:"model,omitempty"`
+	Timeout     time.Duration `yaml:"timeout,omitempty"`       // end of speech → result, at most
+	MaxInFlight int           `yaml:"max_in_flight,omitempty"` // openai: concurrent requests; pocketsphinx: decoders
+}
+
+// ttsConfig chooses the speech synthesiser.
+type ttsConfig struct {
+	Backend string            `yaml:"backend,omitempty"` // espeak (default) or openai
+	URL     string            `yaml:"url,omitempty"`
+	APIKey  string            `yaml:"api_key,omitempty"` // masked by --print-config
+	Model   string            `yaml:"model,omitempty"`
+	Voice   string            `yaml:"voice,omitempty"`  // default voice
+	Voices  map[string]string `yaml:"voices,omitempty"` // per language: {zh: …, en: …}
 }
 
 // registerConfig is one upstream hotline registers with (sip.Registration).
@@ -109,6 +133,8 @@ func (f *serveFlags) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.cfg.Security.Allow, "allow", nil, "trusted source network, repeatable (CIDR or address; default loopback only)")
 	fs.StringVar(&f.cfg.Security.Others, "others", "", "INVITEs from other sources: reject (default) or digest (needs security.users in --config)")
 	fs.StringVar(&f.cfg.PublicURL, "public-url", "", "the admin UI's address as agents reach it (a link to the call's page goes in a transfer's headers)")
+	fs.StringVar(&f.cfg.ASR.Backend, "asr", "", "speech recogniser: pocketsphinx (default when built in), openai (with asr.url in --config) or none")
+	fs.StringVar(&f.cfg.ASR.URL, "asr-url", "", "base URL of an OpenAI-compatible transcription server, e.g. http://127.0.0.1:8000/v1")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -171,6 +197,10 @@ func (f *serveFlags) resolve(fs *pflag.FlagSet) (serveConfig, error) {
 			cfg.Security.Others = f.cfg.Security.Others
 		case "public-url":
 			cfg.PublicURL = f.cfg.PublicURL
+		case "asr":
+			cfg.ASR.Backend = f.cfg.ASR.Backend
+		case "asr-url":
+			cfg.ASR.URL = f.cfg.ASR.URL
 		}
 	})
 	return cfg, cfg.validate()
@@ -194,6 +224,12 @@ func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
 	str("HOTLINE_TLS_KEY", &cfg.TLSKey)
 	str("HOTLINE_OTHERS", &cfg.Security.Others)
 	str("HOTLINE_PUBLIC_URL", &cfg.PublicURL)
+	str("HOTLINE_ASR", &cfg.ASR.Backend)
+	str("HOTLINE_ASR_URL", &cfg.ASR.URL)
+	str("HOTLINE_ASR_API_KEY", &cfg.ASR.APIKey)
+	str("HOTLINE_TTS", &cfg.TTS.Backend)
+	str("HOTLINE_TTS_URL", &cfg.TTS.URL)
+	str("HOTLINE_TTS_API_KEY", &cfg.TTS.APIKey)
 	if v, ok := lookup("HOTLINE_ALLOW"); ok {
 		cfg.Security.Allow = splitList(v)
 	}
@@ -387,6 +423,27 @@ func (c serveConfig) validate() error {
 			errs = append(errs, fmt.Sprintf("register[%d]: expires cannot be negative", i))
 		}
 	}
+	switch c.ASR.Backend {
+	case "", "pocketsphinx", "none":
+	case "openai":
+		if !strings.HasPrefix(c.ASR.URL, "http://") && !strings.HasPrefix(c.ASR.URL, "https://") {
+			errs = append(errs, "asr openai needs asr.url (--asr-url), e.g. http://127.0.0.1:8000/v1")
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("asr %q: want pocketsphinx, openai or none", c.ASR.Backend))
+	}
+	switch c.TTS.Backend {
+	case "", "espeak":
+	case "openai":
+		if !strings.HasPrefix(c.TTS.URL, "http://") && !strings.HasPrefix(c.TTS.URL, "https://") {
+			errs = append(errs, "tts openai needs tts.url, e.g. http://127.0.0.1:8000/v1")
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("tts %q: want espeak or openai", c.TTS.Backend))
+	}
+	if c.ASR.Timeout < 0 || c.ASR.MaxInFlight < 0 {
+		errs = append(errs, "asr timeout and max_in_flight cannot be negative")
+	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Sprintf("public-url %q: want an http:// or https:// address", c.PublicURL))
 	}
@@ -410,6 +467,12 @@ func (c serveConfig) masked() string {
 		if m.Register[i].Password != "" {
 			m.Register[i].Password = "********"
 		}
+	}
+	if m.ASR.APIKey != "" {
+		m.ASR.APIKey = "********"
+	}
+	if m.TTS.APIKey != "" {
+		m.TTS.APIKey = "********"
 	}
 	if len(c.Security.Users) > 0 {
 		m.Security.Users = map[string]string{}

@@ -132,3 +132,27 @@ public_url: https://hotline.example.com
 		t.Errorf("bad registration: %v", err)
 	}
 }
+
+func TestConfigSpeech(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hotline.yaml")
+	os.WriteFile(file, []byte(`asr: {backend: openai, url: "http://127.0.0.1:8000/v1", api_key: sk-asr, timeout: 4s, max_in_flight: 6}
+tts: {backend: openai, url: "http://127.0.0.1:8001/v1", api_key: sk-tts, voice: alloy, voices: {zh: xiaoxiao}}
+`), 0o644)
+	cfg, err := resolveWith(t, file, nil)
+	if err != nil || cfg.ASR.Backend != "openai" || cfg.ASR.MaxInFlight != 6 || cfg.TTS.Voices["zh"] != "xiaoxiao" {
+		t.Fatalf("%+v %+v %v", cfg.ASR, cfg.TTS, err)
+	}
+	if out := cfg.masked(); strings.Contains(out, "sk-asr") || strings.Contains(out, "sk-tts") {
+		t.Errorf("masked config leaks an API key:\n%s", out)
+	}
+	cfg, err = resolveWith(t, file, map[string]string{"HOTLINE_ASR": "none"}, "--asr", "pocketsphinx")
+	if err != nil || cfg.ASR.Backend != "pocketsphinx" {
+		t.Fatalf("flag over env: %+v %v", cfg.ASR, err)
+	}
+	for _, args := range [][]string{{"--asr", "google"}, {"--asr", "openai"}} {
+		if _, err := resolveWith(t, "", nil, args...); err == nil {
+			t.Errorf("%v: want an error", args)
+		}
+	}
+}
