@@ -130,7 +130,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	var current atomic.Pointer[loadedScript]
 	current.Store(&ls)
 
-	synth, err := speech.NewEspeak(speech.EspeakOptions{})
+	synth, ttsStats, err := newSynthesizer(cfg, log)
 	if err != nil {
 		return failed("hotline serve: text to speech: %v", err)
 	}
@@ -226,7 +226,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	var drainingFlag atomic.Bool
 	var httpSrv *http.Server
 	if cfg.HTTP != "" {
-		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag), ReadHeaderTimeout: 5 * time.Second}
+		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag, ttsStats), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", cfg.HTTP)
 		if err != nil {
 			stop()
@@ -316,7 +316,7 @@ func stringVars(m map[string]string) map[string]any {
 
 // healthHandler serves /healthz: 200 while serving, 503 while draining, so
 // a load balancer stops sending calls.
-func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool) http.Handler {
+func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool, ttsStats func() any) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		l := current.Load()
@@ -332,7 +332,7 @@ func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *at
 			"script_version": l.script.Version, "script_loaded": l.at.UTC().Format(time.RFC3339),
 			"languages":  strings.ToLower(l.script.Language),
 			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(), "sip": srv.Stats(),
-			"registrations": srv.Registrations(),
+			"registrations": srv.Registrations(), "tts": ttsStats(),
 		})
 	})
 	return mux
@@ -355,4 +355,24 @@ func scriptVoice(synth speech.Synthesizer, s *dialog.Script) string {
 		return s.Voice
 	}
 	return synth.Voice(s.Language)
+}
+
+// newSynthesizer builds the configured text-to-speech engine, and what
+// /healthz shows of it.
+func newSynthesizer(cfg serveConfig, log *slog.Logger) (speech.Synthesizer, func() any, error) {
+	if cfg.TTS.Backend == "openai" {
+		s, err := speech.NewOpenAISynthesizer(speech.OpenAISynthesizerConfig{
+			OpenAIConfig: speech.OpenAIConfig{BaseURL: cfg.TTS.URL, APIKey: cfg.TTS.APIKey, Model: cfg.TTS.Model, Logger: log},
+			Voice:        cfg.TTS.Voice, Voices: cfg.TTS.Voices,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() any { return s.Stats() }, nil
+	}
+	s, err := speech.NewEspeak(speech.EspeakOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() any { return map[string]string{"backend": s.Name()} }, nil
 }
