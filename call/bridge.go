@@ -147,8 +147,16 @@ func (cr *run) bridgeDialed(res dialResult) {
 	br.hand.Agent = stripTag(res.c.Header("To"))
 	br.hand.Contact = res.c.Header("Contact")
 	if err := cr.agentMedia(res.c); err != nil {
-		br.log.Error("bridge transfer: agent media", "err", err)
-		cr.bridgeFailed(0, "agent media: "+err.Error())
+		select {
+		case <-res.c.Done():
+			// The agent hung up at once: its leg is gone before the media
+			// started (the socket closed under us).
+			br.log.Info("bridge transfer: the agent hung up", "cause", res.c.Err(), "joined", false)
+			cr.bridgeFailed(0, "the agent hung up before the caller was connected")
+		default:
+			br.log.Error("bridge transfer: agent media", "err", err)
+			cr.bridgeFailed(0, "agent media: "+err.Error())
+		}
 		return
 	}
 	br.log.Info("bridge transfer: the agent answered", "agent", br.hand.Agent, "contact", br.hand.Contact,

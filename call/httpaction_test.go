@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,10 +14,16 @@ import (
 )
 
 func TestDoHTTP(t *testing.T) {
+	// The slow request's handler may still run while the next one arrives.
+	var mu sync.Mutex
 	var gotBody, gotHeader, gotType string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		gotBody, gotHeader, gotType = string(b), r.Header.Get("X-Order"), r.Header.Get("Content-Type")
+		if r.URL.Path == "/orders" {
+			mu.Lock()
+			gotBody, gotHeader, gotType = string(b), r.Header.Get("X-Order"), r.Header.Get("Content-Type")
+			mu.Unlock()
+		}
 		switch r.URL.Path {
 		case "/slow":
 			select {
@@ -40,9 +47,11 @@ func TestDoHTTP(t *testing.T) {
 	if res.Err != "" || res.Status != 200 || string(res.Body) != `{"status":"shipped"}` {
 		t.Errorf("ok: %+v", res)
 	}
+	mu.Lock()
 	if gotBody != `{"a":1}` || gotHeader != "42" || gotType != "application/json" {
 		t.Errorf("request: body %q header %q type %q", gotBody, gotHeader, gotType)
 	}
+	mu.Unlock()
 	start := time.Now()
 	if res := DoHTTP(ctx, c, dialog.HTTPRequest{Method: "GET", URL: srv.URL + "/slow", Timeout: 100 * time.Millisecond}); !strings.Contains(res.Err, "timeout") {
 		t.Errorf("slow: %+v", res)

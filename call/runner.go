@@ -17,8 +17,10 @@ import (
 
 	"github.com/hotline-dev/hotline/dialog"
 	"github.com/hotline-dev/hotline/media"
+	"github.com/hotline-dev/hotline/media/vad"
 	"github.com/hotline-dev/hotline/media/wav"
 	"github.com/hotline-dev/hotline/sip"
+	"github.com/hotline-dev/hotline/speech"
 )
 
 // Prompts turns the engine's Say and Play actions into audio for one script.
@@ -52,6 +54,23 @@ type Config struct {
 	// outcome is known; a bridge at once when it failed, at the end of the
 	// call when an agent took it.
 	OnHandoff func(c *sip.Call, h Handoff)
+
+	// Recognizer turns the caller's speech into text (nil: none configured;
+	// questions then take keys, and a speech-only question switches the
+	// call to the keypad at once). See docs/barge-in.md.
+	Recognizer speech.Recognizer
+	// RecognizeTimeout bounds the wait from the end of an utterance to its
+	// text (default 3 s); beyond it the call switches to the keypad.
+	RecognizeTimeout time.Duration
+	// VAD is the voice activity detector's configuration (zero: its
+	// defaults); a question's end_silence and max_speech override it.
+	VAD vad.Config
+	// EchoGuard raises the detector's thresholds by this many dB while a
+	// barge-in prompt plays, so the line's echo of the prompt does not
+	// interrupt it (0: 15 dB; negative: off).
+	EchoGuard float64
+	// OnSpeech, optional, gets each utterance's account and timings.
+	OnSpeech func(c *sip.Call, r SpeechReport)
 }
 
 // Runner runs calls: it is the sip.Handler of a server.
@@ -60,6 +79,7 @@ type Runner struct {
 	active atomic.Int64
 	drain  chan struct{}
 	once   sync.Once
+	speech speechCounters
 }
 
 // New returns a Runner.
@@ -141,6 +161,7 @@ type run struct {
 	digits      []rune
 	timer       *time.Timer
 	timerOf     string
+	timerAt     time.Time // when timer fires
 	httpCh      chan dialog.HTTPResult
 	referCh     <-chan sip.ReferStatus
 	referCancel context.CancelFunc // ends the REFER's subscription
@@ -155,6 +176,12 @@ type run struct {
 
 	br      *bridge               // a bridge transfer in progress, or nil
 	toAgent atomic.Pointer[relay] // where the caller's audio goes during a bridge
+
+	ear     ear            // listening: VAD, barge-in, recognition (speech.go)
+	earGen  atomic.Uint64  // the ear's generation; 0: closed (read by the receive goroutine)
+	earCh   chan earFrame  // caller audio for the ear
+	earFree chan []int16   // its buffers, back to the receive goroutine
+	wg      sync.WaitGroup // the call's recogniser goroutines
 }
 
 func (cr *run) setup() error {
@@ -165,6 +192,7 @@ func (cr *run) setup() error {
 		return fmt.Errorf("negotiated codec %s is not supported by the media engine", cr.c.Media.Codec.Name)
 	}
 	cr.rec = &frameRecorder{}
+	cr.earCh, cr.earFree = make(chan earFrame, earQueue), make(chan []int16, earQueue+4)
 	if cfg.Record && cr.s.Recording {
 		path := filepath.Join(cfg.DataDir, "recordings", cr.started.Format("2006-01-02"), safeName(cr.c.ID)+".wav")
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
@@ -180,7 +208,7 @@ func (cr *run) setup() error {
 	ms, err := media.NewSession(media.Config{
 		Conn: cr.c.Conn, Remote: cr.c.Media.Remote, Latch: true, Codec: codec,
 		DTMFPayload: cr.c.Media.DTMFPayload, PTime: cr.c.Media.PTime, RTPTimeout: cfg.RTPTimeout,
-		Pacer: cfg.Pacer, Recorder: cr.rec, Logger: cr.log, CallerAudio: cr.tapCaller,
+		Pacer: cfg.Pacer, Recorder: cr.rec, Logger: cr.log, CallerAudio: cr.callerAudio,
 	})
 	if err != nil {
 		return fmt.Errorf("media: %w", err)
@@ -238,6 +266,10 @@ func (cr *run) loop() {
 		select {
 		case <-cr.ctx.Done():
 			cr.callerGone("caller hung up")
+		case f := <-cr.earCh:
+			cr.hear(f)
+		case r := <-cr.ear.resultCh:
+			cr.recognized(r)
 		case ev, ok := <-cr.events:
 			if !ok {
 				cr.events = nil
@@ -291,11 +323,13 @@ func (cr *run) loop() {
 			}
 			cr.agentMediaChanged(m)
 		}
+		cr.flushReport(false)
 	}
 }
 
 // handle feeds an event to the engine and carries out its answer.
 func (cr *run) handle(ev dialog.Event) {
+	cr.closeEar("dropped") // whatever the ear was doing, this question is answered
 	cr.exec(cr.se.Handle(ev))
 }
 
@@ -306,14 +340,14 @@ func (cr *run) exec(acts []dialog.Action) {
 	for _, a := range acts {
 		switch a := a.(type) {
 		case dialog.Say:
-			cr.enqueue(cr.speak(a.Text))
+			cr.enqueueBarge(cr.speak(a.Text), a.BargeIn)
 		case dialog.Play:
 			pcm, err := cr.prompts.File(cr.ctx, a.File)
 			if err != nil {
 				cr.log.Warn("audio prompt failed, speaking its text instead", "file", a.File, "err", err)
 				pcm = cr.speak(a.Text)
 			}
-			cr.enqueue(pcm)
+			cr.enqueueBarge(pcm, a.BargeIn)
 		case dialog.Understood:
 			cr.log.Info("understood", "node", a.Node, "input", a.Input, "text", a.Text, "outcome", a.Outcome,
 				"intent", a.Result.Intent, "tier", a.Result.Tier.String(), "score", a.Result.Score)
@@ -331,6 +365,7 @@ func (cr *run) exec(acts []dialog.Action) {
 	if cr.play == nil {
 		cr.runAfter()
 	}
+	cr.armEar()
 }
 
 func (cr *run) speak(text string) []int16 {
@@ -345,15 +380,19 @@ func (cr *run) speak(text string) []int16 {
 	return pcm
 }
 
-func (cr *run) enqueue(pcm []int16) {
+func (cr *run) enqueue(pcm []int16) { cr.enqueueBarge(pcm, false) }
+
+// enqueueBarge queues a prompt; barge: the caller may interrupt it by
+// speaking (when the question after it takes speech with barge-in).
+func (cr *run) enqueueBarge(pcm []int16, barge bool) {
 	if len(pcm) == 0 {
 		return
 	}
-	if cr.play != nil && cr.play.add(pcm) {
+	if cr.play != nil && cr.play.addBarge(pcm, barge) {
 		return
 	}
 	cr.play = newPlaylist()
-	cr.play.add(pcm)
+	cr.play.addBarge(pcm, barge)
 	cr.ms.Play(cr.play)
 }
 
@@ -366,24 +405,29 @@ func (cr *run) stopPrompts() {
 	}
 }
 
-// runAfter starts what waited for the prompts to end.
-func (cr *run) runAfter() {
+// runAfter starts what waited for the prompts to end. It returns false
+// when the question it started was answered at once (the call switched to
+// the keypad).
+func (cr *run) runAfter() bool {
 	acts := cr.after
 	cr.after = nil
 	for _, a := range acts {
 		switch a := a.(type) {
 		case dialog.Listen:
 			cr.wait, cr.listen, cr.digits = waitInput, a, nil
-			if !a.DTMF {
-				// No recogniser is configured yet: a speech-only question can only time out.
-				cr.log.Debug("listening for speech without a recogniser: only the no-input time-out can answer")
+			if !cr.beginListen(listenQuestion(a), a.Timeout) {
+				cr.noRecognizer()
+				return false
 			}
-			cr.setTimer("noinput", a.Timeout)
 		case dialog.CollectDigits:
 			cr.wait, cr.collect = waitCollect, a
 			if len(cr.digits) == 0 {
-				cr.setTimer("noinput", a.Timeout)
+				if !cr.beginListen(collectQuestion(a), a.Timeout) {
+					cr.noRecognizer()
+					return false
+				}
 			} else {
+				cr.closeEar("") // keys already: this question takes no speech
 				cr.setTimer("interdigit", a.InterDigit)
 			}
 		case dialog.Record:
@@ -394,9 +438,10 @@ func (cr *run) runAfter() {
 			cr.beginCapture()
 		case dialog.Hangup:
 			cr.hangup(cr.ctx, a.Reason)
-			return
+			return true
 		}
 	}
+	return true
 }
 
 func (cr *run) setTimer(of string, d time.Duration) {
@@ -404,7 +449,7 @@ func (cr *run) setTimer(of string, d time.Duration) {
 	if d <= 0 {
 		return
 	}
-	cr.timer, cr.timerOf = time.NewTimer(d), of
+	cr.timer, cr.timerOf, cr.timerAt = time.NewTimer(d), of, time.Now().Add(d)
 }
 
 func (cr *run) stopTimer() {
@@ -427,6 +472,8 @@ func (cr *run) timeout() {
 				cr.handle(dialog.Digits{Keys: keys})
 			}
 		}
+	case "recognize":
+		cr.recognizeTimedOut()
 	case "record":
 		cr.endMessage("max")
 	case "transfer":
@@ -476,6 +523,7 @@ func (cr *run) digit(key rune) {
 		if !cr.listen.DTMF {
 			return
 		}
+		cr.keyWins()
 		cr.digits = append(cr.digits, key)
 		max := max(cr.listen.MaxDigits, 1)
 		if len(cr.digits) >= max || key == '#' {
@@ -487,6 +535,7 @@ func (cr *run) digit(key rune) {
 		if !cr.collect.DTMF {
 			return
 		}
+		cr.keyWins()
 		cr.digits = append(cr.digits, key)
 		// The end key, or the most digits a valid answer has, ends the number;
 		// the engine strips the end key and validates.
@@ -697,6 +746,7 @@ func (cr *run) callerGone(reason string) {
 	}
 	cr.hungUp = true
 	cr.reason = reason
+	cr.closeEar("hangup")
 	cr.stopPrompts()
 	cr.stopTimer()
 	cr.se.Handle(dialog.HungUp{})
@@ -747,6 +797,7 @@ func (cr *run) shutdown() {
 		cr.ms.StopPlayback() // the ringback
 		cr.closeBridge()
 	}
+	cr.closeEar("hangup")
 	cr.stopPrompts()
 	cr.after = nil
 	cr.msg = nil
@@ -764,9 +815,12 @@ func (cr *run) shutdown() {
 
 func (cr *run) close() {
 	cr.closeBridge() // BYE or CANCEL to the agent, before the caller's media goes
+	cr.closeEar("hangup")
+	cr.flushReport(true)
 	if cr.ms != nil {
 		cr.ms.Close()
 	}
+	cr.wg.Wait() // recogniser waits end with the call's context
 	if cr.rec != nil && cr.rec.stereo != nil {
 		if err := cr.rec.stereo.Close(); err != nil {
 			cr.log.Error("closing the recording failed", "err", err)

@@ -165,6 +165,10 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	// One prompt set per script version, so recorded prompts are decoded once.
 	var promptsMu sync.Mutex
 	prompts := map[*dialog.Script]*call.ScriptPrompts{}
+	rec, asrStats, err := newRecognizer(cfg, log)
+	if err != nil {
+		return failed("hotline serve: speech recognition: %v", err)
+	}
 	var dialer atomic.Pointer[sip.Server] // set once the server exists: bridge transfers dial from it
 	runner := call.New(call.Config{
 		Dial: func(ctx context.Context, dc sip.DialConfig, target string) (*sip.Call, error) {
@@ -174,8 +178,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 			}
 			return s.Dial(ctx, dc, target)
 		},
-		PublicURL: cfg.PublicURL,
-		Script:    func() *dialog.Script { return current.Load().script },
+		PublicURL:  cfg.PublicURL,
+		Recognizer: rec, RecognizeTimeout: cfg.ASR.Timeout,
+		Script: func() *dialog.Script { return current.Load().script },
 		Prompts: func(s *dialog.Script) call.Prompts {
 			promptsMu.Lock()
 			defer promptsMu.Unlock()
@@ -226,7 +231,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	var drainingFlag atomic.Bool
 	var httpSrv *http.Server
 	if cfg.HTTP != "" {
-		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag, ttsStats), ReadHeaderTimeout: 5 * time.Second}
+		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag, ttsStats, asrStats), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", cfg.HTTP)
 		if err != nil {
 			stop()
@@ -316,7 +321,7 @@ func stringVars(m map[string]string) map[string]any {
 
 // healthHandler serves /healthz: 200 while serving, 503 while draining, so
 // a load balancer stops sending calls.
-func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool, ttsStats func() any) http.Handler {
+func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool, ttsStats, asrStats func() any) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		l := current.Load()
@@ -332,7 +337,7 @@ func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *at
 			"script_version": l.script.Version, "script_loaded": l.at.UTC().Format(time.RFC3339),
 			"languages":  strings.ToLower(l.script.Language),
 			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(), "sip": srv.Stats(),
-			"registrations": srv.Registrations(), "tts": ttsStats(),
+			"registrations": srv.Registrations(), "tts": ttsStats(), "asr": asrStats(), "speech": r.SpeechStats(),
 		})
 	})
 	return mux
@@ -375,4 +380,26 @@ func newSynthesizer(cfg serveConfig, log *slog.Logger) (speech.Synthesizer, func
 		return nil, nil, err
 	}
 	return s, func() any { return map[string]string{"backend": s.Name()} }, nil
+}
+
+// newRecognizer builds the configured speech recogniser (nil for none: the
+// calls take keys only), and what /healthz shows of it. It says at start-up
+// which one runs, and why there is none.
+func newRecognizer(cfg serveConfig, log *slog.Logger) (speech.Recognizer, func() any, error) {
+	switch cfg.ASR.Backend {
+	case "openai":
+		t, err := speech.NewOpenAITranscriber(speech.OpenAIConfig{
+			BaseURL: cfg.ASR.URL, APIKey: cfg.ASR.APIKey, Model: cfg.ASR.Model, Timeout: cfg.ASR.Timeout,
+			MaxInFlight: cfg.ASR.MaxInFlight, Logger: log,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("speech recognition: OpenAI-compatible server", "url", t.Stats().URL, "model", t.Name())
+		return t, func() any { return t.Stats() }, nil
+	case "none":
+		log.Info("speech recognition: off (asr none): questions take keys only")
+		return nil, func() any { return map[string]string{"backend": "none"} }, nil
+	}
+	return nil, func() any { return map[string]string{"backend": "none"} }, nil
 }
