@@ -401,5 +401,19 @@ func newRecognizer(cfg serveConfig, log *slog.Logger) (speech.Recognizer, func()
 		log.Info("speech recognition: off (asr none): questions take keys only")
 		return nil, func() any { return map[string]string{"backend": "none"} }, nil
 	}
-	return nil, func() any { return map[string]string{"backend": "none"} }, nil
+	p, err := speech.NewPocketsphinx(speech.PocketsphinxConfig{Workers: cfg.ASR.MaxInFlight, Logger: log})
+	if err != nil {
+		if cfg.ASR.Backend == "pocketsphinx" {
+			return nil, nil, err
+		}
+		// The default: say plainly what is missing, and go on with keys.
+		log.Warn("speech recognition: none: this hotline binary has no pocketsphinx; questions take keys only "+
+			"(or use --asr openai --asr-url URL)", "error", err)
+		return nil, func() any { return map[string]string{"backend": "none", "why": err.Error()} }, nil
+	}
+	log.Info("speech recognition: pocketsphinx (embedded, English)")
+	return p, func() any {
+		dropped, busy := p.Stats()
+		return map[string]any{"backend": p.Name(), "dropped_frames": dropped, "busy": busy}
+	}, nil
 }
