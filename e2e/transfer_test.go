@@ -222,7 +222,10 @@ func TestBlindTransferSIPp(t *testing.T) {
 			for _, l := range s.logs.find(msg("transfer progress", "call_id", id)) {
 				got = append(got, l.Str("state")+" "+l.Str("code"))
 			}
-			if !slices.Equal(got, tc.progress) {
+			// A NOTIFY 100 may be overtaken by the final NOTIFY (sipgo
+			// handles each message on its own goroutine): once the final
+			// status is in, a late "100" is ignored, so it is optional.
+			if !progressSubset(got, tc.progress) {
 				t.Errorf("transfer progress %q, want %q:\n%s", got, tc.progress, s.callLog(id))
 			}
 		})
@@ -502,4 +505,20 @@ func TestBlindTransferTiming(t *testing.T) {
 		t.Logf("RESULT baresip REFER→final NOTIFY %s", blindSummary(ds))
 		t.Logf("samples: %v", ds)
 	})
+}
+
+// progressSubset reports whether got is want with some "progress 100"
+// entries left out (each NOTIFY 100 may lose the race with the final one).
+func progressSubset(got, want []string) bool {
+	i := 0
+	for _, w := range want {
+		if i < len(got) && got[i] == w {
+			i++
+			continue
+		}
+		if w != "progress 100" {
+			return false
+		}
+	}
+	return i == len(got)
 }
