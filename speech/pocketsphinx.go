@@ -104,6 +104,9 @@ func NewPocketsphinx(cfg PocketsphinxConfig) (*Pocketsphinx, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.NumCPU()
 	}
+	if cfg.GrammarBeam <= 0 {
+		cfg.GrammarBeam = PSGrammarBeam
+	}
 	switch cfg.Search {
 	case "":
 		cfg.Search = SearchJSGF
@@ -225,15 +228,18 @@ func (p *Pocketsphinx) freeDecoders() {
 
 // psDecoder is one pocketsphinx decoder with the searches made for it.
 type psDecoder struct {
-	ps       *C.ps_decoder_t
-	lmath    *C.logmath_t
-	lmSearch string            // the language model search, made by ps_init
-	searches map[string]string // searchKey → search name (the key itself)
-	order    []string          // searches, oldest first, for eviction
-	mode     string            // the current utterance's search mode
-	fe       *frontend
-	phones   map[string]int // dictionary look-ups, cached
-	samples  int            // 16 kHz samples given in this utterance
+	ps          *C.ps_decoder_t
+	lmath       *C.logmath_t
+	lmSearch    string            // the language model search, made by ps_init
+	searches    map[string]string // searchKey → search name (the key itself)
+	order       []string          // searches, oldest first, for eviction
+	mode        string            // the current utterance's search mode
+	fe          *frontend
+	live        bool // decode while audio arrives (else whole at finish)
+	grammarBeam float64
+	buf         []int16        // the utterance's 16 kHz audio when not live
+	phones      map[string]int // dictionary look-ups, cached
+	samples     int            // 16 kHz samples given in this utterance
 }
 
 func newPSDecoder(cfg PocketsphinxConfig, i int, log *slog.Logger) (*psDecoder, error) {
@@ -242,6 +248,7 @@ func newPSDecoder(cfg PocketsphinxConfig, i int, log *slog.Logger) (*psDecoder, 
 		"-dict", cfg.Dict,
 		"-lm", cfg.LM,
 	}
+	args = append(args, cfg.Args...)
 	argv := make([]*C.char, len(args))
 	for i, a := range args {
 		argv[i] = C.CString(a)
@@ -261,12 +268,14 @@ func newPSDecoder(cfg PocketsphinxConfig, i int, log *slog.Logger) (*psDecoder, 
 		return nil, fmt.Errorf("pocketsphinx: decoder %d: cannot load the model from %s, %s, %s: %w", i, cfg.ModelDir, cfg.Dict, cfg.LM, ErrUnavailable)
 	}
 	d := &psDecoder{
-		ps:       ps,
-		lmath:    C.ps_get_logmath(ps),
-		lmSearch: C.GoString(C.ps_get_search(ps)),
-		searches: map[string]string{},
-		fe:       newFrontend(!cfg.DisableNoise),
-		phones:   map[string]int{},
+		ps:          ps,
+		lmath:       C.ps_get_logmath(ps),
+		lmSearch:    C.GoString(C.ps_get_search(ps)),
+		searches:    map[string]string{},
+		fe:          newFrontend(!cfg.DisableNoise),
+		live:        !cfg.WholeUtterance,
+		grammarBeam: cfg.GrammarBeam,
+		phones:      map[string]int{},
 	}
 	log.Debug("pocketsphinx decoder loaded", "decoder", i, "search", d.lmSearch)
 	return d, nil
@@ -346,7 +355,12 @@ func (d *psDecoder) search(mode string, hints []string, log *slog.Logger) (strin
 		g := jsgfGrammar(usable)
 		cg := C.CString(g)
 		defer C.free(unsafe.Pointer(cg))
-		if C.ps_set_jsgf_string(d.ps, cname, cg) != 0 {
+		// A search reads its beams from the decoder's configuration when
+		// it is made: the grammar gets wide ones, the others keep theirs.
+		restore := d.setBeams(d.grammarBeam)
+		rc := C.ps_set_jsgf_string(d.ps, cname, cg)
+		restore()
+		if rc != 0 {
 			return "", fmt.Errorf("grammar for %d hints rejected by pocketsphinx", len(usable))
 		}
 	}
@@ -354,6 +368,34 @@ func (d *psDecoder) search(mode string, hints []string, log *slog.Logger) (strin
 	d.order = append(d.order, key)
 	log.Debug("pocketsphinx: search made", "search", key, "hints", len(usable))
 	return key, nil
+}
+
+// psBeams are the beam options a grammar search takes from GrammarBeam.
+var psBeams = []string{"-beam", "-pbeam", "-wbeam"}
+
+// setBeams sets every beam of the decoder's configuration to beam (and
+// -bestpath off: the grammar's best path is its Viterbi path) for the
+// searches made next, and returns what puts the previous values back.
+func (d *psDecoder) setBeams(beam float64) (restore func()) {
+	config := C.ps_get_config(d.ps)
+	old := make([]C.double, len(psBeams))
+	names := make([]*C.char, len(psBeams))
+	for i, b := range psBeams {
+		names[i] = C.CString(b)
+		old[i] = C.cmd_ln_float_r(config, names[i])
+		C.cmd_ln_set_float_r(config, names[i], C.double(beam))
+	}
+	cbest := C.CString("-bestpath")
+	oldBest := C.cmd_ln_int_r(config, cbest)
+	C.cmd_ln_set_int_r(config, cbest, 0)
+	return func() {
+		for i := range psBeams {
+			C.cmd_ln_set_float_r(config, names[i], old[i])
+			C.free(unsafe.Pointer(names[i]))
+		}
+		C.cmd_ln_set_int_r(config, cbest, oldBest)
+		C.free(unsafe.Pointer(cbest))
+	}
 }
 
 // begin starts an utterance with the search for mode and hints; a hint
@@ -375,6 +417,7 @@ func (d *psDecoder) begin(mode string, hints []string, log *slog.Logger) error {
 	}
 	d.fe.reset()
 	d.samples = 0
+	d.buf = d.buf[:0]
 	if C.ps_start_utt(d.ps) != 0 {
 		return errors.New("ps_start_utt failed")
 	}
@@ -387,6 +430,10 @@ func (d *psDecoder) feed(pcm []int16) error {
 	if len(out) == 0 {
 		return nil
 	}
+	if !d.live {
+		d.buf = append(d.buf, out...)
+		return nil
+	}
 	if C.ps_process_raw(d.ps, (*C.int16)(unsafe.Pointer(&out[0])), C.size_t(len(out)), 0, 0) < 0 {
 		return errors.New("ps_process_raw failed")
 	}
@@ -396,6 +443,9 @@ func (d *psDecoder) feed(pcm []int16) error {
 
 // hyp is the current best hypothesis.
 func (d *psDecoder) hyp() string {
+	if !d.live {
+		return ""
+	}
 	var score C.int32
 	h := C.ps_get_hyp(d.ps, &score)
 	if h == nil {
@@ -410,11 +460,21 @@ func (d *psDecoder) hyp() string {
 // word lattice (ps_get_prob, a log probability, through logmath_exp): 0..1.
 // Keyword spotting has no lattice: its confidence is 1 when a phrase was
 // spotted (it passed its threshold) and 0 otherwise. A grammar's lattice
-// gives every path a posterior of 1, so grammar results have none (-1).
-// Alternatives come from the lattice's N-best list; each one's confidence
+// gives every path a posterior of 1, so grammar results have none (-1),
+// and no alternatives either: they would be other hints, and the A* walk
+// of the lattice the wide grammar beams leave took up to seconds
+// (bench/asr/README.md). Other alternatives come from the lattice's N-best list; each one's confidence
 // is the best one's scaled by their likelihood ratio (so at most the best
 // one's).
 func (d *psDecoder) finish() (Result, error) {
+	if !d.live && len(d.buf) > 0 {
+		// The whole utterance at once (full_utt): the feature code
+		// normalises it with its own cepstral mean.
+		if C.ps_process_raw(d.ps, (*C.int16)(unsafe.Pointer(&d.buf[0])), C.size_t(len(d.buf)), 0, 1) < 0 {
+			C.ps_end_utt(d.ps)
+			return Result{}, errors.New("ps_process_raw failed")
+		}
+	}
 	if C.ps_end_utt(d.ps) < 0 {
 		return Result{}, errors.New("ps_end_utt failed")
 	}
@@ -437,9 +497,9 @@ func (d *psDecoder) finish() (Result, error) {
 	grammar := d.mode == SearchJSGF
 	if grammar {
 		res.Confidence = -1
-	} else {
-		res.Confidence = clamp01(float64(C.logmath_exp(d.lmath, C.ps_get_prob(d.ps))))
+		return res, nil
 	}
+	res.Confidence = clamp01(float64(C.logmath_exp(d.lmath, C.ps_get_prob(d.ps))))
 	best := score
 	seen := map[string]bool{res.Text: true}
 	nb := C.ps_nbest(d.ps)
@@ -450,11 +510,7 @@ func (d *psDecoder) finish() (Result, error) {
 			if t != "" && !seen[t] {
 				seen[t] = true
 				ratio := float64(C.logmath_exp(d.lmath, C.int(min(0, s-best))))
-				conf := -1.0
-				if !grammar {
-					conf = clamp01(res.Confidence * ratio)
-				}
-				res.Alternatives = append(res.Alternatives, Alternative{Text: t, Confidence: conf})
+				res.Alternatives = append(res.Alternatives, Alternative{Text: t, Confidence: clamp01(res.Confidence * ratio)})
 			}
 		}
 		nb = C.ps_nbest_next(nb) // frees the iterator when it ends

@@ -23,6 +23,10 @@ const (
 
 // PocketsphinxConfig configures the embedded pocketsphinx recogniser. Zero
 // values mean the Debian package pocketsphinx-en-us and defaults.
+// PSGrammarBeam is the default PocketsphinxConfig.GrammarBeam: wider
+// (1e-200, 1e-300) found no more on the spoken set and costs more CPU.
+const PSGrammarBeam = 1e-150
+
 type PocketsphinxConfig struct {
 	// ModelDir is the acoustic model; default
 	// /usr/share/pocketsphinx/model/en-us/en-us.
@@ -44,6 +48,22 @@ type PocketsphinxConfig struct {
 	// front end adds to the upsampled telephone audio (for measurements:
 	// recognition is much worse without it).
 	DisableNoise bool
+	// GrammarBeam is the -beam, -pbeam and -wbeam of grammar searches;
+	// default PSGrammarBeam. pocketsphinx's defaults (1e-48, 7e-29) prune
+	// the right hint of synthetic telephone speech early: widening them
+	// took the spoken set from 13 to 24 intents right of 37
+	// (bench/asr/README.md). The language model and keyword searches keep
+	// pocketsphinx's defaults.
+	GrammarBeam float64
+	// WholeUtterance buffers the utterance and decodes it at Close in one
+	// piece, normalised with its own cepstral mean (batch CMN), instead of
+	// decoding while the audio arrives with pocketsphinx's running mean.
+	// Measured no better (bench/asr/README.md), with no partial results
+	// and the whole decoding in the Close latency; for measurements.
+	WholeUtterance bool
+	// Args are extra pocketsphinx command-line arguments ("-lw", "8", …),
+	// after the backend's own; for measurements (bench/asr -args).
+	Args []string
 	// Logger gets pocketsphinx's warnings and errors and the backend's own
 	// lines; default slog.Default().
 	Logger *slog.Logger

@@ -56,6 +56,9 @@ func main() {
 	script := flag.String("script", "examples/en-utility/script.yaml", "hotline script: hints and intents")
 	modes := flag.String("modes", "lm,kws,jsgf,lm-nonoise,jsgf-nonoise", "search modes to measure")
 	speed := flag.Float64("speed", 4, "write audio at this many times real time")
+	whole := flag.Bool("whole", false, "decode each utterance whole at Close (batch CMN) instead of while the audio arrives")
+	beam := flag.Float64("grammar-beam", 0, "beams of the grammar search (default speech.PSGrammarBeam)")
+	extra := flag.String("args", "", "extra pocketsphinx arguments, space-separated (\"-lw 8 -wip 0.5\")")
 	verbose := flag.Bool("v", false, "print every hypothesis")
 	writeHints := flag.String("write-hints", "", "write the script's hints to this file (speech/testdata/asr/hints.txt) and exit")
 	flag.Parse()
@@ -66,13 +69,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*dir, *script, strings.Split(*modes, ","), *speed, *verbose); err != nil {
+	if err := run(*dir, *script, strings.Split(*modes, ","), *speed, *verbose, *whole, *beam, strings.Fields(*extra)); err != nil {
 		fmt.Fprintln(os.Stderr, "asr:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, scriptPath string, modes []string, speed float64, verbose bool) error {
+func run(dir, scriptPath string, modes []string, speed float64, verbose, whole bool, beam float64, extra []string) error {
 	phrases, err := loadPhrases(dir)
 	if err != nil {
 		return err
@@ -95,7 +98,7 @@ func run(dir, scriptPath string, modes []string, speed float64, verbose bool) er
 		if !ok {
 			return fmt.Errorf("unknown mode %q", name)
 		}
-		r, err := speech.NewPocketsphinx(speech.PocketsphinxConfig{Workers: 1, Search: md.search, DisableNoise: md.noNoise,
+		r, err := speech.NewPocketsphinx(speech.PocketsphinxConfig{Workers: 1, Search: md.search, DisableNoise: md.noNoise, WholeUtterance: whole, GrammarBeam: beam, Args: extra,
 			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 		if err != nil {
 			return err
