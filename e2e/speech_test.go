@@ -710,7 +710,7 @@ func TestBargeInOnTheWire(t *testing.T) {
 				l := s.waitLog(30*time.Second, "understood (speech)", spokenUnderstood(id))
 				t.Logf("the interruption %q: heard %q, understood %q", phrase, l.Str("text"), l.Str("intent"))
 				if l.Str("intent") != "balance" {
-					wantOutcome = "unresolved"
+					wantOutcome = "" // a miss sends the call elsewhere: its end is not this test's business
 				}
 			} else {
 				// The prompt plays to its end; then the key finishes the call.
@@ -721,7 +721,7 @@ func TestBargeInOnTheWire(t *testing.T) {
 			code := c.wait(15 * time.Second)
 			pkts := capt.stop()
 			t.Logf("hotline call (exit %d):\n%s", code, c.out.text())
-			if end.Str("outcome") != wantOutcome {
+			if wantOutcome != "" && end.Str("outcome") != wantOutcome {
 				t.Errorf("the call ended %q (path %s), want %s; its log:\n%s", end.Str("outcome"), end.Str("path"), wantOutcome, s.callLog(id))
 			}
 			w := wireStreams(pkts, port)
