@@ -112,6 +112,7 @@ func (r *Runner) ServeCall(ctx context.Context, c *sip.Call) {
 	defer cancel()
 	cr := &run{r: r, c: c, ctx: ctx, log: log, s: r.cfg.Script(), started: r.cfg.Now(),
 		infoCh: c.Digits(), sdpCh: c.MediaChanges(), drainCh: r.drain}
+	cr.asr = recognizerFor(r.cfg.Recognizer, cr.s.Language)
 	defer func() {
 		if p := recover(); p != nil {
 			// One call's bug must not take the others down: end this call only.
@@ -140,6 +141,7 @@ const (
 
 // run is one call in progress; its loop is the only goroutine that touches it.
 type run struct {
+	asr     speech.Recognizer // nil when none is configured or it lacks the script's language
 	r       *Runner
 	c       *sip.Call
 	ctx     context.Context

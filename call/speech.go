@@ -235,7 +235,17 @@ func (cr *run) recycle(pcm []int16) {
 }
 
 // speechOK reports whether a question's speech can be recognised now.
-func (cr *run) speechOK(q question) bool { return q.speech && cr.r.cfg.Recognizer != nil }
+func (cr *run) speechOK(q question) bool { return q.speech && cr.asr != nil }
+
+// recognizerFor is the recogniser for a script's language: none when the
+// configured one does not understand it (pocketsphinx's model is English;
+// a Chinese hotline then takes keys, as without a recogniser).
+func recognizerFor(rec speech.Recognizer, language string) speech.Recognizer {
+	if lc, ok := rec.(speech.LanguageChecker); ok && !lc.Understands(language) {
+		return nil
+	}
+	return rec
+}
 
 // nextQuestion is the question waiting for the prompts to end.
 func (cr *run) nextQuestion() (question, bool) {
@@ -460,7 +470,7 @@ func (cr *run) bargeIn(ev vad.Event) {
 // startUtterance opens a recogniser stream with the detector's audio so far.
 func (cr *run) startUtterance(ev vad.Event, barge bool) {
 	e := &cr.ear
-	rec := cr.r.cfg.Recognizer
+	rec := cr.asr
 	rep := SpeechReport{Node: cr.se.State().Node, BargeIn: barge, Backend: rec.Name(), Confidence: -1,
 		SpeechStart: e.wall.Add(-(ev.At - ev.Begin))}
 	ctx, cancel := context.WithCancel(cr.ctx)

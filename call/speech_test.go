@@ -808,3 +808,28 @@ func TestHangupMidUtterance(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after\n%s", base, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestRecognizerLanguage: a recogniser that lacks the script's language is
+// not used for that script (a Chinese hotline beside pocketsphinx's English
+// model takes keys, as without a recogniser).
+func TestRecognizerLanguage(t *testing.T) {
+	var en englishOnly
+	if recognizerFor(en, "zh-CN") != nil {
+		t.Error("an English-only recogniser was chosen for zh-CN")
+	}
+	if recognizerFor(en, "en-GB") == nil {
+		t.Error("an English-only recogniser was refused for en-GB")
+	}
+	if recognizerFor(nil, "en-US") != nil {
+		t.Error("nil recogniser became non-nil")
+	}
+	p := &speech.Pocketsphinx{}
+	if p.Understands("zh-CN") || !p.Understands("en-US") || !p.Understands("en") {
+		t.Error("pocketsphinx's languages")
+	}
+}
+
+// englishOnly is only a language answer for recognizerFor; it never runs.
+type englishOnly struct{ speech.Recognizer }
+
+func (englishOnly) Understands(lang string) bool { return strings.HasPrefix(lang, "en") }

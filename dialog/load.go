@@ -1472,6 +1472,21 @@ func (l *loader) compile() {
 				info.maxDigits = max(info.maxDigits, len(k))
 			}
 		}
+		// Then their examples: whole sentences a caller says, which a
+		// recogniser's grammar or prompt needs as much as the keywords
+		// (speech.Options.Hints); after them, so a backend that keeps only
+		// the first hints keeps the keywords.
+		for i, in := range s.Intents {
+			if !info.active.Has(i) {
+				continue
+			}
+			for _, ex := range in.Examples {
+				if !seenHint[ex] {
+					seenHint[ex] = true
+					info.hints = append(info.hints, ex)
+				}
+			}
+		}
 		s.info[name] = info
 	}
 }

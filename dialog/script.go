@@ -50,7 +50,7 @@ type Script struct {
 // so a call does no work for it.
 type nodeInfo struct {
 	active    match.Set // intents that can match here
-	hints     []string  // their keywords, for the recogniser
+	hints     []string  // their keywords, then their examples, for the recogniser
 	maxDigits int       // longest key sequence bound to them
 }
 
@@ -310,6 +310,16 @@ func (s *Script) IntentByName(name string) *Intent {
 
 // Hints are the script's keywords, for recognisers that take phrase hints.
 func (s *Script) Hints() []string { return s.hints }
+
+// NodeHints are the phrases a listening node passes to the recogniser
+// (Listen.Hints): the keywords, then the examples, of the intents active
+// there. Nil for an unknown node.
+func (s *Script) NodeHints(node string) []string {
+	if info := s.info[node]; info != nil {
+		return info.hints
+	}
+	return nil
+}
 
 // Matcher is the compiled intent matcher of the script.
 func (s *Script) Matcher() *match.Matcher { return s.matcher }

@@ -417,13 +417,14 @@ func processCPU(pid int) (time.Duration, bool) {
 // TestSpokenCalls
 
 // spokenMinCorrect is how many of the 29 phrases must reach their intent.
-// Measured (bench/speech/results.md): 12 of 29 with pocketsphinx's default
-// grammar search on espeak-ng's voice, the same in every run so far, with
-// and without -race (the offline bench/asr gives 13 on the same audio, and
-// 13-15 with other espeak-ng voices). The margin of 2 is for a different
-// machine's timing moving an utterance's end by a frame. Raise it with the
-// recogniser: the aim is far above this.
-const spokenMinCorrect = 10
+// Measured (bench/speech/results.md): 18 of 29 with pocketsphinx's grammar
+// search (wide beams, the node's keywords and examples as hints) on
+// espeak-ng's voice. The margin of 2 is for a different machine's timing
+// moving an utterance's end by a frame. This guards the pipeline (audio →
+// VAD → recogniser → matcher → reply) and catches regressions; it is not the
+// issue's bar (every phrase right), which this recogniser does not reach on
+// synthetic speech. Raise it with the recogniser.
+const spokenMinCorrect = 16
 
 // spokenParallel is how many spoken calls run at once; serve gets as many
 // recogniser workers, so no utterance is refused as "busy".

@@ -45,8 +45,9 @@ type PocketsphinxConfig struct {
 	// without hints always use the language model.
 	Search string
 	// DisableNoise leaves out the -58 dBFS 4–7.8 kHz noise that the
-	// front end adds to the upsampled telephone audio (for measurements:
-	// recognition is much worse without it).
+	// front end adds to the upsampled telephone audio, and the -72 dBFS
+	// floor it adds to the 8 kHz input (for measurements: recognition is
+	// much worse without them).
 	DisableNoise bool
 	// GrammarBeam is the -beam, -pbeam and -wbeam of grammar searches;
 	// default PSGrammarBeam. pocketsphinx's defaults (1e-48, 7e-29) prune

@@ -25,12 +25,21 @@ const (
 	noiseRMS = 32768 * 0.00125893 // 10^(-58/20)
 	noiseLow = 4000.0             // Hz
 	noiseHi  = 7800.0             // Hz
+	// floorRMS is the level of the noise floor added to the 8 kHz input:
+	// -72 dBFS, the idle-channel level of G.711 A-law (its smallest
+	// codes are ±8). A μ-law line, or a caller that sends digital
+	// silence, gives exact zeros between words; the model never saw
+	// those (they sink the low mel filters' log-energies far below
+	// anything in training and pull the cepstral mean with them), and
+	// the grammar search then fits hints to the silence.
+	floorRMS = 32768 * 0.000251189 // 10^(-72/20)
 )
 
 var (
 	interpOnce  sync.Once
 	interpCoefs [2 * upTaps]float32 // odd-phase (half-sample) coefficients
 	noiseTable  [noisePeriod]float32
+	floorTable  [noisePeriod]float32 // white noise at floorRMS, for the 8 kHz input
 )
 
 // initFrontend computes the interpolator and the noise table, once.
@@ -68,6 +77,20 @@ func initFrontend() {
 		for i, v := range acc {
 			noiseTable[i] = float32(v * scale)
 		}
+		// The input's noise floor: white (the 8 kHz band), uniform values
+		// from the same PRNG, scaled to floorRMS.
+		sum = 0
+		for i := range acc {
+			seed ^= seed << 13
+			seed ^= seed >> 7
+			seed ^= seed << 17
+			acc[i] = float64(seed>>11)/(1<<53) - 0.5
+			sum += acc[i] * acc[i]
+		}
+		scale = floorRMS / math.Sqrt(sum/noisePeriod)
+		for i, v := range acc {
+			floorTable[i] = float32(v * scale)
+		}
 	})
 }
 
@@ -78,6 +101,7 @@ type frontend struct {
 	in    []float32 // scratch: hist + the new chunk
 	out   []int16   // scratch: the 16 kHz output
 	phase int       // position in noiseTable
+	fpos  int       // position in floorTable
 	noise bool
 }
 
@@ -90,7 +114,7 @@ func newFrontend(noise bool) *frontend {
 
 func (f *frontend) reset() {
 	f.hist = make([]float32, 2*upTaps-1)
-	f.phase = 0
+	f.phase, f.fpos = 0, 0
 }
 
 // process upsamples pcm (8 kHz) to 16 kHz, adds the high-band noise, and
@@ -100,7 +124,12 @@ func (f *frontend) reset() {
 func (f *frontend) process(pcm []int16) []int16 {
 	f.in = append(f.in[:0], f.hist...)
 	for _, s := range pcm {
-		f.in = append(f.in, float32(s))
+		v := float32(s)
+		if f.noise {
+			v += floorTable[f.fpos]
+			f.fpos = (f.fpos + 1) % noisePeriod
+		}
+		f.in = append(f.in, v)
 	}
 	f.out = f.out[:0]
 	n := 2 * upTaps

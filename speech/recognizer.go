@@ -82,3 +82,12 @@ var (
 	// configured, or failing).
 	ErrUnavailable = errors.New("speech: recognizer unavailable")
 )
+
+// LanguageChecker is implemented by recognisers that understand only some
+// languages (pocketsphinx here has an English model only). A call whose
+// script is in another language runs without the recogniser: its questions
+// take keys, as when none is configured. Recognisers without it are taken
+// to understand every language.
+type LanguageChecker interface {
+	Understands(language string) bool
+}

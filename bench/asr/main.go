@@ -59,6 +59,7 @@ func main() {
 	whole := flag.Bool("whole", false, "decode each utterance whole at Close (batch CMN) instead of while the audio arrives")
 	beam := flag.Float64("grammar-beam", 0, "beams of the grammar search (default speech.PSGrammarBeam)")
 	extra := flag.String("args", "", "extra pocketsphinx arguments, space-separated (\"-lw 8 -wip 0.5\")")
+	node := flag.String("node", "", "hints of this node of the script, as a call there passes them (default: every intent's keywords and examples)")
 	verbose := flag.Bool("v", false, "print every hypothesis")
 	writeHints := flag.String("write-hints", "", "write the script's hints to this file (speech/testdata/asr/hints.txt) and exit")
 	flag.Parse()
@@ -69,13 +70,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*dir, *script, strings.Split(*modes, ","), *speed, *verbose, *whole, *beam, strings.Fields(*extra)); err != nil {
+	if err := run(*dir, *script, *node, strings.Split(*modes, ","), *speed, *verbose, *whole, *beam, strings.Fields(*extra)); err != nil {
 		fmt.Fprintln(os.Stderr, "asr:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, scriptPath string, modes []string, speed float64, verbose, whole bool, beam float64, extra []string) error {
+func run(dir, scriptPath, node string, modes []string, speed float64, verbose, whole bool, beam float64, extra []string) error {
 	phrases, err := loadPhrases(dir)
 	if err != nil {
 		return err
@@ -84,13 +85,19 @@ func run(dir, scriptPath string, modes []string, speed float64, verbose, whole b
 	if err != nil {
 		return fmt.Errorf("script: %w", err)
 	}
-	hints := scriptHints(s)
+	hints, from := scriptHints(s), "keywords and examples of every intent of "+scriptPath
+	if node != "" {
+		if s.Nodes[node] == nil {
+			return fmt.Errorf("script: no node %q", node)
+		}
+		hints, from = s.NodeHints(node), "what a call passes in node "+node+" of "+scriptPath
+	}
 	m := s.Matcher()
 	var audio float64
 	for _, p := range phrases {
 		audio += float64(len(p.pcm)) / 8000
 	}
-	fmt.Printf("%d phrases, %.1f s of audio, %d hints (keywords and examples of %s)\n\n", len(phrases), audio, len(hints), scriptPath)
+	fmt.Printf("%d phrases, %.1f s of audio, %d hints (%s)\n\n", len(phrases), audio, len(hints), from)
 	fmt.Println("| mode | WER | keyword found | intent right | CPU s per audio s | Close p50 | Close p99 |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, name := range modes {
@@ -245,8 +252,8 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// scriptHints are what a call passes as Options.Hints: every intent's
-// keywords and examples.
+// scriptHints are every intent's keywords and examples (a call passes
+// those of the intents active in its node: -node).
 func scriptHints(s *dialog.Script) []string {
 	var hints []string
 	for _, in := range s.Intents {
