@@ -11,7 +11,7 @@
 # pocketsphinx-en-us. No -race here: these are the numbers of a release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-bench/speech/out}; RUNS=${RUNS:-1}
+OUT=$(realpath -m "${OUT:-bench/speech/out}"); RUNS=${RUNS:-1}  # absolute: the tests run in e2e/
 mkdir -p "$OUT"
 export HOTLINE_TAGS=${HOTLINE_TAGS:-pocketsphinx}
 
