@@ -17,6 +17,12 @@ type ScriptPrompts struct {
 	TTS   *speech.Cache
 	Voice string
 	Files fs.FS // the script's folder
+	// Fallback, when set, speaks a text the TTS could not (a speech server
+	// that is down or refuses): the caller hears another voice rather than
+	// nothing. It has its own cache, so its audio never stands in for the
+	// main voice's once that works again.
+	Fallback      *speech.Cache
+	FallbackVoice string
 
 	mu    sync.Mutex
 	audio map[string][]int16
@@ -24,7 +30,15 @@ type ScriptPrompts struct {
 
 // Speak returns the audio of a text prompt.
 func (p *ScriptPrompts) Speak(ctx context.Context, text string) ([]int16, error) {
-	return p.TTS.Get(ctx, text, p.Voice)
+	pcm, err := p.TTS.Get(ctx, text, p.Voice)
+	if err == nil || p.Fallback == nil || ctx.Err() != nil {
+		return pcm, err
+	}
+	alt, ferr := p.Fallback.Get(ctx, text, p.FallbackVoice)
+	if ferr != nil {
+		return nil, fmt.Errorf("%w (and the fallback voice: %v)", err, ferr)
+	}
+	return alt, nil
 }
 
 // File returns the audio of a recorded prompt, resampled to 8 kHz mono.

@@ -135,6 +135,17 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return failed("hotline serve: text to speech: %v", err)
 	}
 	tts := speech.NewCache(cfg.Data, synth) // it keeps its files under DATA/prompts
+	// A speech server can fail: espeak-ng speaks what it could not, so that
+	// callers hear another voice rather than silence.
+	var fallback *speech.Cache
+	var fallbackSynth speech.Synthesizer
+	if _, isEspeak := synth.(*speech.Espeak); !isEspeak {
+		if es, err := speech.NewEspeak(speech.EspeakOptions{}); err != nil {
+			log.Warn("text to speech: no espeak-ng to fall back on when the speech server fails", "err", err)
+		} else {
+			fallback, fallbackSynth = speech.NewCache(cfg.Data, es), es
+		}
+	}
 	prerender := func(l *loadedScript) {
 		start := time.Now()
 		rendered, cached, err := tts.Prerender(ctx, l.script, scriptVoice(synth, l.script))
@@ -192,6 +203,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 				files = os.DirFS(s.Dir)
 			}
 			p := &call.ScriptPrompts{TTS: tts, Voice: scriptVoice(synth, s), Files: files}
+			if fallback != nil {
+				p.Fallback, p.FallbackVoice = fallback, fallbackSynth.Voice(s.Language)
+			}
 			prompts[s] = p
 			return p
 		},
