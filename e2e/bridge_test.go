@@ -111,43 +111,9 @@ func startBridgeAgent(t *testing.T, talk time.Duration) *bridgeAgent {
 	voice := filepath.Join(dir, "agent8k.wav")
 	soxRun(t, "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", voice,
 		"synth", strconv.FormatFloat(talk.Seconds(), 'f', 2, 64), "sine", strconv.Itoa(bridgeAgentHz), "vol", "0.3", "pad", "1", "0")
-	sipPort := freePorts(t, 1, false)
-	ctrlPort := freePorts(t, 1, true)
-	rtpMin := freePorts(t, 20, false)
-	conf := strings.Join([]string{
-		"poll_method epoll",
-		"net_interface 127.0.0.1",
-		fmt.Sprintf("sip_listen 127.0.0.1:%d", sipPort),
-		"call_local_timeout 30",
-		"audio_path /usr/share/baresip",
-		"audio_source aufile," + voice,
-		"audio_alert none",
-		"audio_player none",
-		"ausrc_srate 8000",
-		"auplay_srate 8000",
-		fmt.Sprintf("rtp_ports %d-%d", rtpMin, rtpMin+19),
-		"module_path /usr/lib/baresip/modules",
-		"module g711.so",
-		"module aufile.so",
-		"module sndfile.so",
-		"snd_path " + filepath.Join(dir, "rec"),
-		"module_app account.so",
-		"module_app menu.so",
-		"statmode_default off",
-		"ringback_disabled yes",
-		"module_app ctrl_tcp.so",
-		fmt.Sprintf("ctrl_tcp_listen 127.0.0.1:%d", ctrlPort),
-		"",
-	}, "\n")
 	// answermode=auto: answer at once. PCMA first: the caller (hotline call)
 	// gets PCMU, so the relay transcodes.
-	account := fmt.Sprintf("<sip:agent@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=PCMA,PCMU\n", sipPort)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	sipPort, ctrlPort := writeBaresipConfig(t, dir, voice, "<sip:agent@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=PCMA,PCMU\n")
 	a := &bridgeAgent{URI: fmt.Sprintf("sip:agent@127.0.0.1:%d", sipPort), dir: dir, log: newLogStore(), done: make(chan struct{})}
 	cmd := exec.Command(bin, "-f", dir, "-t", "90") // its own bound on top of ours
 	pr, pw := io.Pipe()

@@ -1328,41 +1328,7 @@ func runBaresip(t *testing.T, o baresipOptions) baresipResult {
 	// one second of lead-in, then the voice, padded to the limit.
 	voice := filepath.Join(dir, "voice8k.wav")
 	soxRun(t, o.Voice, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", voice, "pad", "1", strconv.Itoa(int(o.Limit.Seconds())))
-	sipPort := freePorts(t, 1, false)
-	ctrlPort := freePorts(t, 1, true)
-	rtpMin := freePorts(t, 20, false)
-	conf := strings.Join([]string{
-		"poll_method epoll",
-		"net_interface 127.0.0.1", // else the SDP carries eth0's address
-		fmt.Sprintf("sip_listen 127.0.0.1:%d", sipPort),
-		"call_local_timeout 30",
-		"audio_path /usr/share/baresip",
-		"audio_source aufile," + voice,
-		"audio_alert none",
-		"audio_player none",
-		"ausrc_srate 8000",
-		"auplay_srate 8000",
-		fmt.Sprintf("rtp_ports %d-%d", rtpMin, rtpMin+19),
-		"module_path /usr/lib/baresip/modules",
-		"module g711.so",
-		"module aufile.so",
-		"module sndfile.so",
-		"snd_path " + filepath.Join(dir, "rec"),
-		"module_app account.so",
-		"module_app menu.so",
-		"statmode_default off",
-		"ringback_disabled yes",
-		"module_app ctrl_tcp.so",
-		fmt.Sprintf("ctrl_tcp_listen 127.0.0.1:%d", ctrlPort),
-		"",
-	}, "\n")
-	account := fmt.Sprintf("<sip:caller@127.0.0.1:%d>;regint=0;audio_codecs=PCMA,PCMU\n", sipPort)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, ctrlPort := writeBaresipConfig(t, dir, voice, "<sip:caller@127.0.0.1:%d>;regint=0;audio_codecs=PCMA,PCMU\n")
 	limit := int(o.Limit.Seconds()) + 5
 	cmd := exec.Command(bin, "-f", dir, "-e", "/dial "+o.Target, "-t", strconv.Itoa(limit))
 	pr, pw := io.Pipe()
@@ -1430,4 +1396,49 @@ func baresipCtrl(port int, command, params string) {
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	_, _ = fmt.Fprintf(c, "%d:%s,", len(j), j)
 	_, _ = bufio.NewReader(c).ReadString(',') // its answer, if any
+}
+
+// writeBaresipConfig writes a headless baresip's config and accounts into
+// dir: loopback only, G.711, voice (8 kHz mono WAV) as the microphone through
+// aufile, what it hears recorded under dir/rec (sndfile), ctrl_tcp on a free
+// port. accountFormat is the accounts line with one %d for the SIP port. It
+// returns the SIP and control ports.
+func writeBaresipConfig(t *testing.T, dir, voice, accountFormat string) (sipPort, ctrlPort int) {
+	t.Helper()
+	sipPort = freePorts(t, 1, false)
+	ctrlPort = freePorts(t, 1, true)
+	rtpMin := freePorts(t, 20, false)
+	conf := strings.Join([]string{
+		"poll_method epoll",
+		"net_interface 127.0.0.1", // else the SDP carries eth0's address
+		fmt.Sprintf("sip_listen 127.0.0.1:%d", sipPort),
+		"call_local_timeout 30",
+		"audio_path /usr/share/baresip",
+		"audio_source aufile," + voice,
+		"audio_alert none",
+		"audio_player none",
+		"ausrc_srate 8000",
+		"auplay_srate 8000",
+		fmt.Sprintf("rtp_ports %d-%d", rtpMin, rtpMin+19),
+		"module_path /usr/lib/baresip/modules",
+		"module g711.so",
+		"module aufile.so",
+		"module sndfile.so",
+		"snd_path " + filepath.Join(dir, "rec"),
+		"module_app account.so",
+		"module_app menu.so",
+		"statmode_default off",
+		"ringback_disabled yes",
+		"module_app ctrl_tcp.so",
+		fmt.Sprintf("ctrl_tcp_listen 127.0.0.1:%d", ctrlPort),
+		"",
+	}, "\n")
+	account := fmt.Sprintf(accountFormat, sipPort)
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return sipPort, ctrlPort
 }

@@ -260,42 +260,8 @@ func blindStartPhone(t *testing.T, target string, limit time.Duration) *blindPho
 	}
 	voice := filepath.Join(dir, "voice8k.wav")
 	soxRun(t, src, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", voice, "pad", "1", strconv.Itoa(int(limit.Seconds())))
-	sipPort := freePorts(t, 1, false)
-	ctrlPort := freePorts(t, 1, true)
-	rtpMin := freePorts(t, 20, false)
-	conf := strings.Join([]string{
-		"poll_method epoll",
-		"net_interface 127.0.0.1", // else the SDP carries eth0's address
-		fmt.Sprintf("sip_listen 127.0.0.1:%d", sipPort),
-		"call_local_timeout 30",
-		"audio_path /usr/share/baresip",
-		"audio_source aufile," + voice,
-		"audio_alert none",
-		"audio_player none",
-		"ausrc_srate 8000",
-		"auplay_srate 8000",
-		fmt.Sprintf("rtp_ports %d-%d", rtpMin, rtpMin+19),
-		"module_path /usr/lib/baresip/modules",
-		"module g711.so",
-		"module aufile.so",
-		"module sndfile.so",
-		"snd_path " + filepath.Join(dir, "rec"),
-		"module_app account.so",
-		"module_app menu.so",
-		"statmode_default off",
-		"ringback_disabled yes",
-		"module_app ctrl_tcp.so",
-		fmt.Sprintf("ctrl_tcp_listen 127.0.0.1:%d", ctrlPort),
-		"",
-	}, "\n")
 	// REFER is followed by default (call_transfer=no would refuse it).
-	account := fmt.Sprintf("<sip:caller@127.0.0.1:%d>;regint=0;audio_codecs=PCMA,PCMU\n", sipPort)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, ctrlPort := writeBaresipConfig(t, dir, voice, "<sip:caller@127.0.0.1:%d>;regint=0;audio_codecs=PCMA,PCMU\n")
 	p := &blindPhone{Dir: dir, Log: newLogStore(), ctrl: ctrlPort, done: make(chan struct{}), start: time.Now()}
 	cmd := exec.Command(bin, "-f", dir, "-e", "/dial "+target, "-t", strconv.Itoa(3*int(limit.Seconds())+10))
 	pr, pw := io.Pipe()
