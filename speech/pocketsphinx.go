@@ -458,10 +458,13 @@ func (d *psDecoder) hyp() string {
 //
 // Confidence is the posterior probability of the best hypothesis in the
 // word lattice (ps_get_prob, a log probability, through logmath_exp): 0..1.
+// A grammar's lattice gives every path a posterior of 1, so a grammar
+// result's confidence is its Viterbi path score (ps_get_hyp) per frame
+// through a logistic (grammarConfidence): a hint that fits the audio
+// badly scores low.
 // Keyword spotting has no lattice: its confidence is 1 when a phrase was
-// spotted (it passed its threshold) and 0 otherwise. A grammar's lattice
-// gives every path a posterior of 1, so grammar results have none (-1),
-// and no alternatives either: they would be other hints, and the A* walk
+// spotted (it passed its threshold) and 0 otherwise. Grammar results have
+// no alternatives: they would be other hints, and the A* walk
 // of the lattice the wide grammar beams leave took up to seconds
 // (bench/asr/README.md). Other alternatives come from the lattice's N-best list; each one's confidence
 // is the best one's scaled by their likelihood ratio (so at most the best
@@ -493,10 +496,11 @@ func (d *psDecoder) finish() (Result, error) {
 		return res, nil
 	}
 	// A grammar's lattice gives every hypothesis a posterior of 1: no
-	// information, so no confidence.
-	grammar := d.mode == SearchJSGF
-	if grammar {
-		res.Confidence = -1
+	// information. The confidence is the path score per frame instead.
+	if d.mode == SearchJSGF {
+		if n := int(C.ps_get_n_frames(d.ps)); n > 0 {
+			res.Confidence = grammarConfidence(float64(score) / float64(n))
+		}
 		return res, nil
 	}
 	res.Confidence = clamp01(float64(C.logmath_exp(d.lmath, C.ps_get_prob(d.ps))))

@@ -16,8 +16,8 @@ const (
 	SearchKWS = "kws"
 	// SearchJSGF decodes with a closed grammar of the hint phrases: the
 	// text is always one of them (or empty), so out-of-script speech comes
-	// out as the closest hint; the dialog's matcher and no-match handling
-	// must expect that.
+	// out as the closest hint, with a low confidence (its path score per
+	// frame, bench/asr/README.md) that match.min_confidence can reject.
 	SearchJSGF = "jsgf"
 )
 

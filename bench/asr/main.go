@@ -100,6 +100,7 @@ func run(dir, scriptPath, node string, modes []string, speed float64, verbose, w
 	fmt.Printf("%d phrases, %.1f s of audio, %d hints (%s)\n\n", len(phrases), audio, len(hints), from)
 	fmt.Println("| mode | WER | keyword found | intent right | CPU s per audio s | Close p50 | Close p99 |")
 	fmt.Println("|---|---|---|---|---|---|---|")
+	var seps []separation
 	for _, name := range modes {
 		md, ok := allModes[name]
 		if !ok {
@@ -116,6 +117,7 @@ func run(dir, scriptPath, node string, modes []string, speed float64, verbose, w
 			return err
 		}
 		var errs, words, kwOK, intentOK int
+		sep := separation{mode: name}
 		var lat []time.Duration
 		cpu0 := cpuTime()
 		for _, p := range phrases {
@@ -136,6 +138,13 @@ func run(dir, scriptPath, node string, modes []string, speed float64, verbose, w
 			if got == p.intent {
 				intentOK++
 			}
+			if res.text != "" && got != "" {
+				if got == p.intent {
+					sep.right = append(sep.right, res.conf)
+				} else {
+					sep.wrong = append(sep.wrong, res.conf)
+				}
+			}
 			if verbose {
 				fmt.Fprintf(os.Stderr, "%-13s %-11s %-14s kw=%-5v conf=%.2f %q alts=%d\n", name, p.name, got, kw, res.conf, res.text, res.alts)
 			}
@@ -146,8 +155,57 @@ func run(dir, scriptPath, node string, modes []string, speed float64, verbose, w
 		fmt.Printf("| %s | %.1f%% | %d/%d | %d/%d | %.3f | %v | %v |\n", name, 100*float64(errs)/float64(words),
 			kwOK, len(phrases), intentOK, len(phrases), cpu.Seconds()/audio,
 			lat[len(lat)/2].Round(10*time.Microsecond), lat[min(len(lat)-1, len(lat)*99/100)].Round(10*time.Microsecond))
+		if md.search == speech.SearchJSGF {
+			seps = append(seps, sep)
+		}
+	}
+	for _, sep := range seps {
+		sep.print()
 	}
 	return nil
+}
+
+// separation is how well a mode's confidence tells right intents from
+// wrong ones (hypotheses the matcher gives some intent).
+type separation struct {
+	mode         string
+	right, wrong []float64
+}
+
+// print writes, for thresholds t as a script's match.min_confidence, how
+// many right intents are kept (confidence ≥ t) and wrong ones rejected.
+func (s separation) print() {
+	fmt.Printf("\n%s confidence, %d right intents, %d wrong (matched to another intent): at min_confidence t\n\n", s.mode, len(s.right), len(s.wrong))
+	fmt.Println("| t | right kept | wrong rejected |")
+	fmt.Println("|---|---|---|")
+	for _, t := range []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
+		kept, rejected := 0, 0
+		for _, c := range s.right {
+			if c >= t {
+				kept++
+			}
+		}
+		for _, c := range s.wrong {
+			if c < t {
+				rejected++
+			}
+		}
+		fmt.Printf("| %.1f | %d/%d | %d/%d |\n", t, kept, len(s.right), rejected, len(s.wrong))
+	}
+	var auc float64
+	for _, r := range s.right {
+		for _, w := range s.wrong {
+			switch {
+			case r > w:
+				auc++
+			case r == w:
+				auc += 0.5
+			}
+		}
+	}
+	if n := len(s.right) * len(s.wrong); n > 0 {
+		fmt.Printf("\nP(a right intent's confidence > a wrong one's) = %.2f\n", auc/float64(n))
+	}
 }
 
 type outcome struct {
