@@ -781,7 +781,9 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 		cancels = append(cancels, cancel)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if n := runtime.NumGoroutine(); n < base+100 {
+	// At least one goroutine per session (the baseline may include a
+	// transient goroutine that has ended since: allow a few).
+	if n := runtime.NumGoroutine(); n < base+95 {
 		t.Fatalf("%d goroutines with 100 sessions, baseline %d", n, base)
 	}
 	for i, s := range sessions {

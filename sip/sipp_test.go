@@ -170,6 +170,14 @@ func TestSIPpInfoDigits(t *testing.T) {
 				return
 			}
 		}
+		// A digit is delivered just before its INFO's 200 goes out (so
+		// that the next INFO cannot overtake it): give the last 200 time to
+		// leave before the BYE, which SIPp expects after it.
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
 		_ = c.Hangup(ctx, Header{Name: "X-Hotline-Digits", Value: string(keys)})
 	})
 	if code := runSIPp(t, "uac_info.xml", ts.Addr("udp"), 1); code != 0 {
