@@ -27,6 +27,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/hotline-dev/hotline/speech"
+
 	"github.com/hotline-dev/hotline/media"
 	"github.com/hotline-dev/hotline/media/wav"
 )
@@ -321,27 +323,6 @@ func words(s string) []string {
 	})
 }
 
-// editDistance is the word-level Levenshtein distance.
-func editDistance(ref, hyp []string) int {
-	prev := make([]int, len(hyp)+1)
-	cur := make([]int, len(hyp)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ref); i++ {
-		cur[0] = i
-		for j := 1; j <= len(hyp); j++ {
-			sub := prev[j-1]
-			if ref[i-1] != hyp[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(hyp)]
-}
-
 // ---------------------------------------------------------------------------
 // Per-utterance timings from hotline's log
 
@@ -590,7 +571,7 @@ func spokenCall(t *testing.T, s *server, i int, p spokenPhrase) spokenResult {
 	}); ok && h.Str("text") != "" {
 		r.Heard = h.Str("text")
 	}
-	r.Errors = editDistance(words(p.Say), words(r.Heard))
+	r.Errors = speech.EditDistance(words(p.Say), words(r.Heard))
 	// Let the reply start (its first packets are what the latency ends
 	// with), then hang up.
 	if _, ok := s.logs.waitFor(5*time.Second, msg("speech reply", "call_id", r.CallID)); !ok {

@@ -127,10 +127,10 @@ func run(dir, scriptPath, node string, modes []string, speed float64, verbose, w
 				return fmt.Errorf("%s: %s: %w", name, p.name, err)
 			}
 			lat = append(lat, res.latency)
-			e, n := wordErrors(p.text, res.text)
+			e, n := speech.WordErrors(p.text, res.text)
 			errs += e
 			words += n
-			kw := containsPhrase(res.text, p.keyword)
+			kw := speech.ContainsPhrase(res.text, p.keyword)
 			if kw {
 				kwOK++
 			}
@@ -268,38 +268,6 @@ func loadPhrases(dir string) ([]phrase, error) {
 		out = append(out, p)
 	}
 	return out, sc.Err()
-}
-
-func words(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')
-	})
-}
-
-func containsPhrase(text, phrase string) bool {
-	return strings.Contains(" "+strings.Join(words(text), " ")+" ", " "+strings.Join(words(phrase), " ")+" ")
-}
-
-// wordErrors is the word-level edit distance and the reference's length.
-func wordErrors(ref, hyp string) (int, int) {
-	r, h := words(ref), words(hyp)
-	prev := make([]int, len(h)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(r); i++ {
-		cur := make([]int, len(h)+1)
-		cur[0] = i
-		for j := 1; j <= len(h); j++ {
-			sub := prev[j-1]
-			if r[i-1] != h[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev = cur
-	}
-	return prev[len(h)], len(r)
 }
 
 func cpuTime() time.Duration {
