@@ -20,7 +20,8 @@ import (
 //	start: welcom       # want: unknown-node-suggest
 //	hangup: yes         # want: want-bool, conflict
 //
-// A fixture x.yaml may include files from the folder x/; their markers count too.
+// A fixture x.yaml may include files from the folder x/; their markers count too,
+// as do those of its learned file x.learned.yaml (which is no fixture of its own).
 // The tests check that every planted diagnostic is reported at that file:line
 // with that code, and that nothing else is reported.
 
@@ -61,6 +62,9 @@ func markers(t *testing.T, path string) []planted {
 func fixtureMarkers(t *testing.T, fixture string) []planted {
 	t.Helper()
 	out := markers(t, fixture)
+	if _, err := os.Stat(LearnedPath(fixture)); err == nil {
+		out = append(out, markers(t, LearnedPath(fixture))...)
+	}
 	dir := strings.TrimSuffix(fixture, ".yaml")
 	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yaml") {
@@ -161,9 +165,15 @@ func loadBroken(t *testing.T, fixture string) Diags {
 
 func brokenFixtures(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob("testdata/broken/*.yaml")
-	if err != nil || len(files) == 0 {
+	all, err := filepath.Glob("testdata/broken/*.yaml")
+	if err != nil || len(all) == 0 {
 		t.Fatalf("no fixtures in testdata/broken: %v", err)
+	}
+	var files []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, ".learned.yaml") { // read with the fixture beside it
+			files = append(files, f)
+		}
 	}
 	sort.Strings(files)
 	return files
@@ -404,6 +414,10 @@ func allDiagnostics(t *testing.T) Diags {
 	for _, c := range generatedCases() {
 		all = append(all, loadGenerated(c)...)
 	}
+	notice, _ := filepath.Glob("testdata/notice/*.yaml")
+	for _, f := range notice {
+		all = append(all, lintFixture(t, f)...)
+	}
 	return all
 }
 
@@ -521,7 +535,8 @@ func TestCatalogueCovered(t *testing.T) {
 	}
 	// Every warning the docs name is a lint code that the lint fixtures trigger.
 	for _, code := range []string{"unreachable", "dead-end", "same-keyword", "unused-intent", "unknown-var",
-		"missing-audio", "no-human", "no-handoff", "no-keypad-route", "dtmf-clash", "listen-nothing", "no-on-fail", "no-on-error"} {
+		"missing-audio", "no-human", "no-handoff", "no-keypad-route", "dtmf-clash", "listen-nothing", "no-on-fail", "no-on-error",
+		"no-recording-notice"} {
 		if !seen[code] {
 			t.Errorf("documented warning %s is not triggered", code)
 		}

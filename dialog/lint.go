@@ -3,14 +3,19 @@ package dialog
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/hotline-dev/hotline/dialog/textnorm"
 )
 
 // Lint returns warnings about a script that loads but is probably not what
 // its authors meant: unreachable nodes, dead ends, keywords in two intents,
-// unused intents, unknown variables, missing audio, no way to reach a person.
+// unused intents, unknown variables, missing audio, no way to reach a person,
+// callers not told that calls are recorded. One rule reports an error: a
+// script that records messages must tell callers that the call is recorded
+// (no-recording-notice).
 func Lint(s *Script) Diags {
 	return LintWith(s, func(p string) bool {
 		_, err := os.Stat(p)
@@ -26,6 +31,7 @@ func LintWith(s *Script, exists func(path string) bool) Diags {
 	lintIntents(s, &ds)
 	lintVars(s, &ds)
 	lintAudio(s, exists, &ds)
+	lintRecordingNotice(s, &ds)
 	ds.Sort()
 	return ds
 }
@@ -289,4 +295,130 @@ func lintAudio(s *Script, exists func(string) bool, ds *Diags) {
 	for _, p := range append(append([]Prompt{}, s.Defaults.NoInput...), s.Defaults.NoMatch...) {
 		check(p)
 	}
+}
+
+// lintRecordingNotice checks that callers hear that the call is recorded
+// before they are first asked for something (listen, collect, record or
+// transfer), on every way from start and from hours.closed. It is an error
+// when the script records messages (record nodes), a warning otherwise (the
+// server records calls), and nothing when the script has no record node and
+// says recording: false.
+func lintRecordingNotice(s *Script, ds *Diags) {
+	records := false
+	for _, nd := range s.Nodes {
+		records = records || nd.Record != nil
+	}
+	if !records && !s.Recording {
+		return
+	}
+	sev, why := Warning, phrase{"hotline serve records every call by default", "hotline serve 默认为每通电话录音"}
+	if records {
+		sev, why = Error, phrase{"this script records messages", "本脚本会录制留言"}
+	}
+	entries := []string{s.Start}
+	if s.Hours != nil && s.Hours.Closed != "" && s.Hours.Closed != s.Start {
+		entries = append(entries, s.Hours.Closed)
+	}
+	for _, entry := range entries {
+		if path := unnoticedPath(s, entry); path != nil {
+			ds.add(sev, s.Nodes[entry].Pos, "no-recording-notice", path[len(path)-1], strings.Join(path, " → "), why)
+		}
+	}
+}
+
+// unnoticedPath returns a shortest way through the flow from entry to a node
+// that asks the caller for something, on which no prompt mentions recording;
+// nil when there is none.
+func unnoticedPath(s *Script, entry string) []string {
+	if s.Nodes[entry] == nil {
+		return nil
+	}
+	parent := map[string]string{}
+	seen := map[string]bool{entry: true}
+	queue := []string{entry}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		nd := s.Nodes[name]
+		// Ways on that skip the node's prompt: closed hours, and the backend's
+		// answer (on_status, on_error or the escalation node) before the prompt.
+		next := []string{nd.Closed}
+		if nd.HTTP != nil {
+			codes := make([]int, 0, len(nd.HTTP.OnStatus))
+			for c := range nd.HTTP.OnStatus {
+				codes = append(codes, c)
+			}
+			sort.Ints(codes)
+			for _, c := range codes {
+				next = append(next, nd.HTTP.OnStatus[c])
+			}
+			if nd.HTTP.OnError != "" {
+				next = append(next, nd.HTTP.OnError)
+			} else {
+				next = append(next, nd.Escalate)
+			}
+		}
+		// The prompt is heard, then the node asks, ends or goes on.
+		if !givesRecordingNotice(s, nd) {
+			switch {
+			case nd.Listen != nil, nd.Collect != nil, nd.Record != nil, nd.Transfer != nil:
+				path := []string{name}
+				for n := name; n != entry; {
+					n = parent[n]
+					path = append([]string{n}, path...)
+				}
+				return path
+			case nd.Hangup:
+			case nd.Branch != nil:
+				for _, c := range nd.Branch.Cases {
+					next = append(next, c.Target)
+				}
+				next = append(next, nd.Branch.Default)
+			default:
+				next = append(next, nd.Next)
+			}
+		}
+		for _, t := range next {
+			if t != "" && !seen[t] && s.Nodes[t] != nil {
+				seen[t] = true
+				parent[t] = name
+				queue = append(queue, t)
+			}
+		}
+	}
+	return nil
+}
+
+var recordedEN = regexp.MustCompile(`\brecord(s|ed|ing|ings)?\b`)
+
+// recordedZH are the Chinese words that tell a caller about recording (in
+// simplified characters: prompts are folded first, so 錄音 counts too).
+var recordedZH = []string{"录音", "录制", "记录通话"}
+
+// givesRecordingNotice reports whether the node's prompt tells the caller the
+// call is recorded: it is the script's recording_notice node, or its text
+// mentions recording in the script's language (English and Chinese words
+// both count for other languages).
+func givesRecordingNotice(s *Script, nd *Node) bool {
+	if len(nd.Say) == 0 {
+		return false
+	}
+	if nd.Name == s.RecordingNotice {
+		return true
+	}
+	var b strings.Builder
+	for _, seg := range nd.Say {
+		b.WriteString(seg.Text.String())
+		b.WriteByte(' ')
+	}
+	text := textnorm.Fold(b.String())
+	lang := strings.ToLower(s.Language)
+	if !strings.HasPrefix(lang, "en") {
+		for _, w := range recordedZH {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+	}
+	return !isChinese(lang) && recordedEN.MatchString(text)
 }

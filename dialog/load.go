@@ -82,11 +82,13 @@ func (s FSSource) Glob(p string) ([]string, error) { return fs.Glob(s.FS, p) }
 func (s FSSource) Join(dir, name string) string    { return path.Join(dir, name) }
 func (s FSSource) Dir(name string) string          { return path.Dir(name) }
 
-// LoadFile loads and validates the script at path and every file it includes.
+// LoadFile loads and validates the script at path, every file it includes,
+// and its learned file (see LearnedPath) when there is one.
 func LoadFile(path string) (*Script, error) { return Load(osSource{}, path) }
 
-// Load loads and validates a script. On failure the error is a *LoadError
-// listing every problem found, each with file:line:column.
+// Load loads and validates a script, with its learned file (LearnedPath(path),
+// read through src) merged in when src has it. On failure the error is a
+// *LoadError listing every problem found, each with file:line:column.
 func Load(src Source, path string) (s *Script, err error) {
 	l := &loader{
 		src:     src,
@@ -101,7 +103,13 @@ func Load(src Source, path string) (s *Script, err error) {
 	l.s.Defaults = builtinDefaults()
 	l.s.Match = MatchOptions{Threshold: match.DefaultThreshold, Pinyin: true, Examples: true}
 	l.s.Recording = true
+	l.learnedPath = LearnedPath(path)
 	l.file(path, true, 0, Pos{})
+	// The learned file beside the script: what staff taught the bot from its
+	// unanswered questions, merged once every file of the script is read.
+	if len(l.files) > 0 && !l.unreadable {
+		l.learned(l.learnedPath)
+	}
 	// Cross-references are checked even when some fields were wrong, so one
 	// run lists every error; only files that could not be read stop it.
 	if len(l.files) > 0 && !l.unreadable {
@@ -136,11 +144,18 @@ func (m memSource) ReadFile(name string) ([]byte, error) {
 		}
 		return m.data, nil
 	}
-	return nil, fmt.Errorf("open %s: includes are not available here", name)
+	return nil, &fs.PathError{Op: "open", Path: name, Err: errNoIncludes{}}
 }
 func (memSource) Glob(string) ([]string, error) { return nil, nil }
 func (memSource) Join(dir, name string) string  { return path.Join(dir, name) }
 func (memSource) Dir(name string) string        { return path.Dir(name) }
+
+// errNoIncludes: a script parsed from memory has no other files. It counts as
+// "does not exist", so the (absent) learned file is no error there.
+type errNoIncludes struct{}
+
+func (errNoIncludes) Error() string        { return "includes are not available here" }
+func (errNoIncludes) Is(target error) bool { return target == fs.ErrNotExist }
 
 func builtinDefaults() Defaults {
 	return Defaults{
@@ -168,7 +183,8 @@ type loader struct {
 	globalNode  *yaml.Node
 	globalFile  string
 	answerPairs []answerDef
-	unreadable  bool // a file could not be read or parsed
+	unreadable  bool   // a file could not be read or parsed
+	learnedPath string // the learned file beside the main script (read by learned, never as an include)
 }
 
 type hashWriter struct{ h []byte }
@@ -309,6 +325,7 @@ func (l *loader) file(name string, main bool, depth int, from Pos) {
 		fields["recording"] = d.setBool(&l.s.Recording, "recording")
 		fields["voice"] = func(_, v *yaml.Node) { l.s.Voice, _ = d.str(v, "voice") }
 		fields["keypad_fallback"] = func(_, v *yaml.Node) { l.s.KeypadFallback = l.say(d, v, "keypad_fallback") }
+		fields["recording_notice"] = func(_, v *yaml.Node) { l.ref(d, v, "recording_notice", &l.s.RecordingNotice) }
 		fields["match"] = func(_, v *yaml.Node) { l.matchOptions(d, v) }
 		fields["global"] = func(_, v *yaml.Node) { l.globalNode, l.globalFile = v, name }
 		fields["after_answer"] = func(_, v *yaml.Node) {
@@ -350,12 +367,21 @@ func (l *loader) file(name string, main bool, depth int, from Pos) {
 			}
 			sort.Strings(matches)
 			for _, m := range matches {
-				l.file(m, false, depth+1, inc.pos)
+				if !l.isLearned(m) { // a pattern such as *.yaml: the learned file is read as such, last
+					l.file(m, false, depth+1, inc.pos)
+				}
 			}
 			continue
 		}
-		l.file(pattern, false, depth+1, inc.pos)
+		if !l.isLearned(pattern) {
+			l.file(pattern, false, depth+1, inc.pos)
+		}
 	}
+}
+
+// isLearned reports whether name is the learned file, which is never read as an include.
+func (l *loader) isLearned(name string) bool {
+	return filepath.Clean(name) == filepath.Clean(l.learnedPath)
 }
 
 // yamlHints explain the YAML parser's most common complaints about scripts.
@@ -678,6 +704,11 @@ func (l *loader) intents(d *decoder, n *yaml.Node) {
 		for _, kw := range append(append([]string{}, in.Keywords...), in.Exclude...) {
 			if len(textnorm.Analyze(kw).Units) == 0 {
 				l.diags.errorf(p.pos, "empty-keyword", kw, p.key)
+			}
+		}
+		for _, ex := range in.Examples {
+			if phraseKey(ex) == "" {
+				l.diags.errorf(p.pos, "empty-example", ex, p.key)
 			}
 		}
 		if len(in.Keywords) == 0 && len(in.DTMF) == 0 && len(in.Examples) == 0 {

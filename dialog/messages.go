@@ -60,6 +60,7 @@ var catalogue = map[string]struct{ en, zh string }{
 	// structure
 	"short-synonyms":       {"a synonym group needs at least two words", "同义词组至少需要两个词"},
 	"empty-keyword":        {"keyword %q of intent %q has no letters or digits", "意图 %[2]q 的关键词 %[1]q 没有任何文字或数字"},
+	"empty-example":        {"example %q of intent %q has no letters or digits", "意图 %[2]q 的例句 %[1]q 没有任何文字或数字"},
 	"empty-intent":         {"intent %q has no keywords, dtmf keys or examples", "意图 %q 没有关键词、按键或例句"},
 	"empty-say":            {"a prompt needs text or audio", "提示语需要 text 或 audio"},
 	"empty-answer":         {"the answer to %q says nothing", "意图 %q 的答案没有内容"},
@@ -73,6 +74,10 @@ var catalogue = map[string]struct{ en, zh string }{
 	"handoff-not-global":   {"intent %q is marked handoff: true, so it must be listed in global (where should it go?)", "意图 %q 标记了 handoff: true,所以必须列在 global 中(否则它该转到哪里?)"},
 	"loop":                 {"these nodes go round forever without waiting for the caller: %s", "这些节点会无限循环而不等待来电者:%s"},
 	"matcher":              {"building the matcher: %s", "构建匹配器失败:%s"},
+
+	// the learned file
+	"learned-exists":   {"the new answer %q has the name of an existing intent (at %s): give it another name, or teach that intent under intents:", "新答案 %q 与已有的意图同名(在 %s):请换一个名字,或者在 intents: 下教那个意图"},
+	"learned-conflict": {"%s %q already belongs to intent %q (at %s): one phrase can teach only one intent", "%s %q 已经属于意图 %q(在 %s):同一个说法只能教给一个意图"},
 
 	// conversation tests
 	"bad-test": {"%s", "%s"},
@@ -91,4 +96,8 @@ var catalogue = map[string]struct{ en, zh string }{
 	"listen-nothing":  {"node %q listens but nothing can match there (no routes, global intents or answers)", "节点 %q 在等待输入,但那里没有任何可匹配的意图(没有 routes、global 或 answers)"},
 	"no-on-fail":      {"the transfer in node %q has no on_fail: if nobody answers, the bot apologises and hangs up", "节点 %q 的转接没有 on_fail:如果无人接听,机器人会道歉并挂断"},
 	"no-on-error":     {"the request in node %q has no on_error: if the backend fails, the call escalates or ends", "节点 %q 的请求没有 on_error:后台出错时通话会升级或结束"},
+	"no-recording-notice": {
+		"callers are not told the call is recorded before node %q asks them for something: nothing they hear on the way (%s) mentions recording. Say it before then, e.g. \"this call is recorded\", or name the node that says it in recording_notice; %s",
+		"节点 %q 请来电者回应之前,没有告诉来电者通话会被录音:一路上(%s)听到的提示语都没有提到录音。请在此之前说明,例如“本次通话将被录音”,或者用 recording_notice 指明说这句话的节点;%s",
+	},
 }

@@ -27,6 +27,10 @@ type Script struct {
 	// during a call: from then on the call takes keys only ("" for the
 	// built-in text in the script's language).
 	KeypadFallback Prompt
+	// RecordingNotice names the node whose prompt tells callers the call is
+	// recorded, for wording (or audio) the recording-notice lint cannot read;
+	// "" to let the lint look for the words itself.
+	RecordingNotice string
 
 	Intents     []*Intent // in file order
 	Global      []Route   // intents active in every node, and where they go
@@ -36,8 +40,8 @@ type Script struct {
 	Nodes       map[string]*Node
 	NodeOrder   []string // file order, for stable output
 
-	Files   []string // every file read, the main script first (paths as given to Load)
-	Version string   // sha256 of the files' contents, short hex
+	Files   []string // every file read, the main script first, its learned file (if any) last (paths as given to Load)
+	Version string   // sha256 of the files' names and contents (the learned file's too), short hex
 	Dir     string   // folder of the main script; audio paths are relative to it
 
 	intentIndex map[string]int
