@@ -44,7 +44,8 @@ lint-go:
 	@echo '== staticcheck $(GO_TAGS)'; $(GO) run $(STATICCHECK) $(TAGS) ./...
 
 unit:
-	@echo '== go test -race $(GO_TAGS)'; $(GO) test $(TAGS) -race -count=1 ./...
+	@if [ -z "$$HOTLINE_TEST_POSTGRES" ]; then HOTLINE_TEST_POSTGRES=$$(./.ci/postgres) || exit 1; export HOTLINE_TEST_POSTGRES; fi; \
+	  echo '== go test -race $(GO_TAGS)'; $(GO) test $(TAGS) -race -count=1 ./...
 
 examples: build
 	@echo '== hotline lint --strict examples'; ./$(BIN) lint --strict examples/*/script.yaml
