@@ -20,5 +20,12 @@ Try a script without a phone:
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd(), newChatCmd(), newTestCmd(), newLintCmd(), newGraphCmd(), newServeCmd(), newCallCmd())
+	for _, c := range moreCommands {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// moreCommands are the commands that files of their own add in init (the
+// records and the unanswered inbox), so each is one file with its tests.
+var moreCommands []func() *cobra.Command
