@@ -109,10 +109,10 @@ func NewPocketsphinx(cfg PocketsphinxConfig) (*Pocketsphinx, error) {
 	}
 	switch cfg.Search {
 	case "":
-		cfg.Search = SearchJSGF
-	case SearchLM, SearchKWS, SearchJSGF:
+		cfg.Search = SearchHybrid
+	case SearchLM, SearchKWS, SearchJSGF, SearchNgram, SearchHybrid:
 	default:
-		return nil, fmt.Errorf("pocketsphinx: unknown search %q (want %s, %s or %s)", cfg.Search, SearchJSGF, SearchKWS, SearchLM)
+		return nil, fmt.Errorf("pocketsphinx: unknown search %q (want %s, %s, %s, %s or %s)", cfg.Search, SearchHybrid, SearchNgram, SearchJSGF, SearchKWS, SearchLM)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -134,6 +134,12 @@ func NewPocketsphinx(cfg PocketsphinxConfig) (*Pocketsphinx, error) {
 			return nil, err
 		}
 		p.all = append(p.all, d)
+		if cfg.Search == SearchHybrid {
+			if d.twin, err = newPSDecoder(cfg, i, log); err != nil {
+				p.freeDecoders()
+				return nil, err
+			}
+		}
 		p.free <- d
 	}
 	log.Info("pocketsphinx ready", "workers", cfg.Workers, "search", cfg.Search, "model", cfg.ModelDir)
@@ -183,7 +189,13 @@ func (p *Pocketsphinx) Start(ctx context.Context, opts Options) (Stream, error) 
 	if len(opts.Hints) == 0 {
 		mode = SearchLM
 	}
-	if err := d.begin(mode, opts.Hints, s.log); err != nil {
+	err := d.begin(mode, opts.Hints, s.log)
+	if err == nil && d.mode == SearchHybrid {
+		if err = d.twin.begin(SearchJSGF, opts.Hints, s.log); err != nil {
+			C.ps_end_utt(d.ps)
+		}
+	}
+	if err != nil {
 		p.release(s)
 		return nil, fmt.Errorf("pocketsphinx: start utterance: %w", err)
 	}
@@ -222,6 +234,9 @@ func (p *Pocketsphinx) Close() error {
 func (p *Pocketsphinx) freeDecoders() {
 	for _, d := range p.all {
 		d.close()
+		if d.twin != nil {
+			d.twin.close()
+		}
 	}
 	p.all = nil
 }
@@ -240,6 +255,10 @@ type psDecoder struct {
 	buf         []int16        // the utterance's 16 kHz audio when not live
 	phones      map[string]int // dictionary look-ups, cached
 	samples     int            // 16 kHz samples given in this utterance
+	// twin is the second decoder of a hybrid search: it decodes the same
+	// audio with the grammar while this one uses the hints' n-gram model.
+	// It runs only when this decoder's mode is SearchHybrid.
+	twin *psDecoder
 }
 
 func newPSDecoder(cfg PocketsphinxConfig, i int, log *slog.Logger) (*psDecoder, error) {
@@ -351,13 +370,44 @@ func (d *psDecoder) search(mode string, hints []string, log *slog.Logger) (strin
 		if C.ps_set_kws(d.ps, cname, cpath) != 0 {
 			return "", fmt.Errorf("keyword search for %d hints rejected by pocketsphinx", len(usable))
 		}
+	case SearchNgram:
+		sentences := make([][]string, len(usable))
+		for i, h := range usable {
+			sentences[i] = h.words
+		}
+		lm, err := BuildARPA(sentences, 3)
+		if err != nil {
+			return "", err
+		}
+		f, err := os.CreateTemp("", "hotline-lm-*.lm")
+		if err != nil {
+			return "", fmt.Errorf("language model file: %w", err)
+		}
+		defer os.Remove(f.Name())
+		_, err = f.WriteString(lm)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", fmt.Errorf("language model file: %w", err)
+		}
+		cpath := C.CString(f.Name())
+		defer C.free(unsafe.Pointer(cpath))
+		// The same wide beams as the grammar: pocketsphinx's own prune
+		// the right words of telephone audio as early (bench/asr).
+		restore := d.setBeams(d.grammarBeam, false)
+		rc := C.ps_set_lm_file(d.ps, cname, cpath)
+		restore()
+		if rc != 0 {
+			return "", fmt.Errorf("language model of %d hints rejected by pocketsphinx", len(usable))
+		}
 	case SearchJSGF:
 		g := jsgfGrammar(usable)
 		cg := C.CString(g)
 		defer C.free(unsafe.Pointer(cg))
 		// A search reads its beams from the decoder's configuration when
 		// it is made: the grammar gets wide ones, the others keep theirs.
-		restore := d.setBeams(d.grammarBeam)
+		restore := d.setBeams(d.grammarBeam, false)
 		rc := C.ps_set_jsgf_string(d.ps, cname, cg)
 		restore()
 		if rc != 0 {
@@ -376,7 +426,7 @@ var psBeams = []string{"-beam", "-pbeam", "-wbeam"}
 // setBeams sets every beam of the decoder's configuration to beam (and
 // -bestpath off: the grammar's best path is its Viterbi path) for the
 // searches made next, and returns what puts the previous values back.
-func (d *psDecoder) setBeams(beam float64) (restore func()) {
+func (d *psDecoder) setBeams(beam float64, bestpath bool) (restore func()) {
 	config := C.ps_get_config(d.ps)
 	old := make([]C.double, len(psBeams))
 	names := make([]*C.char, len(psBeams))
@@ -387,7 +437,9 @@ func (d *psDecoder) setBeams(beam float64) (restore func()) {
 	}
 	cbest := C.CString("-bestpath")
 	oldBest := C.cmd_ln_int_r(config, cbest)
-	C.cmd_ln_set_int_r(config, cbest, 0)
+	if !bestpath {
+		C.cmd_ln_set_int_r(config, cbest, 0)
+	}
 	return func() {
 		for i := range psBeams {
 			C.cmd_ln_set_float_r(config, names[i], old[i])
@@ -401,7 +453,11 @@ func (d *psDecoder) setBeams(beam float64) (restore func()) {
 // begin starts an utterance with the search for mode and hints; a hint
 // search that cannot be made falls back to the language model.
 func (d *psDecoder) begin(mode string, hints []string, log *slog.Logger) error {
-	name, err := d.search(mode, hints, log)
+	own := mode
+	if mode == SearchHybrid {
+		own = SearchNgram // and the twin the grammar
+	}
+	name, err := d.search(own, hints, log)
 	if err != nil {
 		log.Warn("pocketsphinx: hint search failed, using the language model", "err", err)
 		name = d.lmSearch
@@ -424,8 +480,13 @@ func (d *psDecoder) begin(mode string, hints []string, log *slog.Logger) error {
 	return nil
 }
 
-// feed decodes 8 kHz audio.
+// feed decodes 8 kHz audio (with the twin too in a hybrid utterance).
 func (d *psDecoder) feed(pcm []int16) error {
+	if d.mode == SearchHybrid {
+		if err := d.twin.feed(pcm); err != nil {
+			return err
+		}
+	}
 	out := d.fe.process(pcm)
 	if len(out) == 0 {
 		return nil
@@ -470,6 +531,23 @@ func (d *psDecoder) hyp() string {
 // is the best one's scaled by their likelihood ratio (so at most the best
 // one's).
 func (d *psDecoder) finish() (Result, error) {
+	if d.mode != SearchHybrid {
+		return d.finishOne()
+	}
+	lm, err := d.finishOne()
+	if err != nil {
+		d.twin.cancel()
+		return Result{}, err
+	}
+	g, err := d.twin.finishOne()
+	if err != nil {
+		return Result{}, err
+	}
+	return mergeHybrid(lm, g), nil
+}
+
+// finishOne ends this decoder's utterance and reads its result.
+func (d *psDecoder) finishOne() (Result, error) {
 	if !d.live && len(d.buf) > 0 {
 		// The whole utterance at once (full_utt): the feature code
 		// normalises it with its own cepstral mean.
@@ -504,6 +582,12 @@ func (d *psDecoder) finish() (Result, error) {
 		return res, nil
 	}
 	res.Confidence = clamp01(float64(C.logmath_exp(d.lmath, C.ps_get_prob(d.ps))))
+	if d.mode == SearchNgram || d.mode == SearchHybrid {
+		// Without the best-path search the posterior is always 1, and with
+		// it, at these beams, near 0 for right and wrong text alike
+		// (bench/asr): no confidence rather than a made-up one.
+		res.Confidence = -1
+	}
 	best := score
 	seen := map[string]bool{res.Text: true}
 	nb := C.ps_nbest(d.ps)
@@ -514,7 +598,11 @@ func (d *psDecoder) finish() (Result, error) {
 			if t != "" && !seen[t] {
 				seen[t] = true
 				ratio := float64(C.logmath_exp(d.lmath, C.int(min(0, s-best))))
-				res.Alternatives = append(res.Alternatives, Alternative{Text: t, Confidence: clamp01(res.Confidence * ratio)})
+				conf := -1.0
+				if res.Confidence >= 0 {
+					conf = clamp01(res.Confidence * ratio)
+				}
+				res.Alternatives = append(res.Alternatives, Alternative{Text: t, Confidence: conf})
 			}
 		}
 		nb = C.ps_nbest_next(nb) // frees the iterator when it ends
@@ -526,7 +614,12 @@ func (d *psDecoder) finish() (Result, error) {
 }
 
 // cancel ends an utterance whose result nobody wants.
-func (d *psDecoder) cancel() { C.ps_end_utt(d.ps) }
+func (d *psDecoder) cancel() {
+	C.ps_end_utt(d.ps)
+	if d.mode == SearchHybrid {
+		d.twin.cancel()
+	}
+}
 
 func clamp01(v float64) float64 { return min(1, max(0, v)) }
 

@@ -134,3 +134,25 @@ const (
 	psConfMid   = -61.0
 	psConfScale = 3.0
 )
+
+// mergeHybrid is a hybrid utterance's result: the n-gram model's text and
+// confidence, with the grammar's hint as the first alternative (the dialog
+// tries the alternatives in order when the text matches no intent), then
+// the n-gram's own N-best. When the n-gram model heard nothing, the
+// grammar's result stands alone.
+func mergeHybrid(lm, grammar Result) Result {
+	if lm.Text == "" {
+		return grammar
+	}
+	out := lm
+	out.Alternatives = nil
+	for _, a := range lm.Alternatives {
+		if a.Text != grammar.Text {
+			out.Alternatives = append(out.Alternatives, a)
+		}
+	}
+	if grammar.Text != "" && grammar.Text != lm.Text {
+		out.Alternatives = append(out.Alternatives, Alternative{Text: grammar.Text, Confidence: grammar.Confidence})
+	}
+	return out
+}

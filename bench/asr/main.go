@@ -47,6 +47,8 @@ var allModes = map[string]mode{
 	"lm":           {"lm", speech.SearchLM, false},
 	"kws":          {"kws", speech.SearchKWS, false},
 	"jsgf":         {"jsgf", speech.SearchJSGF, false},
+	"ngram":        {"ngram", speech.SearchNgram, false},
+	"hybrid":       {"hybrid", speech.SearchHybrid, false},
 	"lm-nonoise":   {"lm-nonoise", speech.SearchLM, true},
 	"jsgf-nonoise": {"jsgf-nonoise", speech.SearchJSGF, true},
 }
@@ -54,7 +56,7 @@ var allModes = map[string]mode{
 func main() {
 	dir := flag.String("set", "speech/testdata/asr", "folder with phrases.txt and the WAVs")
 	script := flag.String("script", "examples/en-utility/script.yaml", "hotline script: hints and intents")
-	modes := flag.String("modes", "lm,kws,jsgf,lm-nonoise,jsgf-nonoise", "search modes to measure")
+	modes := flag.String("modes", "hybrid,ngram,jsgf,lm,kws,lm-nonoise,jsgf-nonoise", "search modes to measure")
 	speed := flag.Float64("speed", 4, "write audio at this many times real time")
 	whole := flag.Bool("whole", false, "decode each utterance whole at Close (batch CMN) instead of while the audio arrives")
 	beam := flag.Float64("grammar-beam", 0, "beams of the grammar search (default speech.PSGrammarBeam)")
@@ -134,7 +136,15 @@ func run(dir, scriptPath, node string, modes []string, speed float64, verbose, w
 			if kw {
 				kwOK++
 			}
+			// As the dialog does: the text, then each alternative in
+			// order until one matches.
 			got := m.Match(res.text, m.All()).Intent
+			for _, a := range res.alts {
+				if got != "" {
+					break
+				}
+				got = m.Match(a, m.All()).Intent
+			}
 			if got == p.intent {
 				intentOK++
 			}
@@ -146,7 +156,7 @@ func run(dir, scriptPath, node string, modes []string, speed float64, verbose, w
 				}
 			}
 			if verbose {
-				fmt.Fprintf(os.Stderr, "%-13s %-11s %-14s kw=%-5v conf=%.2f %q alts=%d\n", name, p.name, got, kw, res.conf, res.text, res.alts)
+				fmt.Fprintf(os.Stderr, "%-13s %-11s %-14s kw=%-5v conf=%.2f %q alts=%q\n", name, p.name, got, kw, res.conf, res.text, res.alts)
 			}
 		}
 		cpu := cpuTime() - cpu0
@@ -211,7 +221,7 @@ func (s separation) print() {
 type outcome struct {
 	text    string
 	conf    float64
-	alts    int
+	alts    []string
 	latency time.Duration
 }
 
@@ -236,7 +246,12 @@ func recognise(r *speech.Pocketsphinx, p phrase, hints []string, speed float64) 
 	if err != nil {
 		return outcome{}, err
 	}
-	return outcome{res.Text, res.Confidence, len(res.Alternatives), time.Since(t0)}, nil
+	lat := time.Since(t0)
+	alts := make([]string, len(res.Alternatives))
+	for i, a := range res.Alternatives {
+		alts[i] = a.Text
+	}
+	return outcome{res.Text, res.Confidence, alts, lat}, nil
 }
 
 func loadPhrases(dir string) ([]phrase, error) {
