@@ -1,10 +1,14 @@
 package speech
 
 import (
+	"bufio"
+	_ "embed"
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // A hint language model is a small n-gram model of a script's own phrases
@@ -31,11 +35,28 @@ const (
 // space) → count.
 type ngramCounts map[string]float64
 
-// BuildARPA returns an order-n ARPA language model of sentences (each a list
-// of words, without sentence markers). Every word of the sentences is in
-// its vocabulary, with <s> and </s>. n is clamped to 1..5; no sentences
-// give an error.
-func BuildARPA(sentences [][]string, n int) (string, error) {
+// LMOptions shape a hint language model.
+type LMOptions struct {
+	// Order is the n of the n-grams, 1..5 (default 3).
+	Order int
+	// Background is word → count of everyday words outside the script
+	// (speech/background_en.txt). They get BackgroundWeight of the unigram
+	// mass, so a caller's word the script never uses ("latest") can be
+	// written down as itself instead of as the script word nearest in sound
+	// ("agent").
+	Background       map[string]float64
+	BackgroundWeight float64
+}
+
+// BuildARPA returns an ARPA language model of sentences (each a list of
+// words, without sentence markers). Every word of the sentences and of the
+// background is in its vocabulary, with <s> and </s>. No sentences give an
+// error.
+func BuildARPA(sentences [][]string, opt LMOptions) (string, error) {
+	n := opt.Order
+	if n == 0 {
+		n = 3
+	}
 	n = min(max(n, 1), 5)
 	var toks [][]string
 	for _, s := range sentences {
@@ -117,9 +138,22 @@ func BuildARPA(sentences [][]string, n int) (string, error) {
 			st.types++
 		}
 	}
-	vocab := make([]string, 0, len(raw[1])+1)
+	vocab := make([]string, 0, len(raw[1])+len(opt.Background))
 	for w := range raw[1] {
 		vocab = append(vocab, w)
+	}
+	var bgTotal float64
+	for w, c := range opt.Background {
+		if c > 0 && w != sentenceStart && w != sentenceEnd {
+			bgTotal += c
+			if _, ok := raw[1][w]; !ok {
+				vocab = append(vocab, w)
+			}
+		}
+	}
+	bgWeight := 0.0
+	if bgTotal > 0 {
+		bgWeight = min(max(opt.BackgroundWeight, 0), 0.9)
 	}
 	slices.Sort(vocab)
 	prob := make([]map[string]float64, n+1) // interpolated p(w | h) of seen n-grams
@@ -129,7 +163,11 @@ func BuildARPA(sentences [][]string, n int) (string, error) {
 	u := ctx[1][""]
 	gamma0 := disc[1] * u.types / u.sum
 	for _, w := range vocab {
-		prob[1][w] = max(cnt[1][w]-disc[1], 0)/u.sum + gamma0/float64(len(vocab))
+		p := max(cnt[1][w]-disc[1], 0)/u.sum + gamma0/float64(len(vocab))
+		if bgWeight > 0 {
+			p = (1-bgWeight)*p + bgWeight*max(opt.Background[w], 0)/bgTotal
+		}
+		prob[1][w] = p
 	}
 	for k := 2; k <= n; k++ {
 		prob[k] = map[string]float64{}
@@ -201,3 +239,25 @@ func lowerProb(prob, bow []map[string]float64, k int, g string) float64 {
 	_, lower, _ := strings.Cut(g, " ")
 	return w * lowerProb(prob, bow, k-1, lower)
 }
+
+// backgroundEnglishList is the 1,000 most frequent words of the CLINC150
+// training queries (Larson et al. 2019, CC BY 3.0: 15,000 questions people
+// ask an assistant, banking to small talk), with their counts.
+//
+//go:embed background_en.txt
+var backgroundEnglishList string
+
+var backgroundEnglish = sync.OnceValue(func() map[string]float64 {
+	m := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(backgroundEnglishList))
+	for sc.Scan() {
+		w, c, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+		if !ok || strings.HasPrefix(w, "#") {
+			continue
+		}
+		if n, err := strconv.ParseFloat(c, 64); err == nil && n > 0 {
+			m[w] = n
+		}
+	}
+	return m
+})

@@ -104,8 +104,10 @@ var ngramSentences = [][]string{
 // probabilities of the next word over the whole vocabulary add up to one,
 // at every order: the back-off weights are right.
 func TestBuildARPASumsToOne(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 4} {
-		m := parseARPA(t, mustARPA(t, ngramSentences, n))
+	bg := map[string]float64{"latest": 3, "the": 50, "my": 40, "kitchen": 1}
+	for _, opt := range []LMOptions{{Order: 1}, {Order: 2}, {Order: 3}, {Order: 4}, {Order: 3, Background: bg, BackgroundWeight: 0.2}} {
+		n := opt.Order
+		m := parseARPA(t, mustARPA(t, ngramSentences, opt))
 		if m.order != n {
 			t.Fatalf("order %d, want %d", m.order, n)
 		}
@@ -133,7 +135,7 @@ func TestBuildARPASumsToOne(t *testing.T) {
 // TestBuildARPAPrefersSeen: the model ranks what the script says above
 // what it does not, and still gives a new sentence of known words a chance.
 func TestBuildARPAPrefersSeen(t *testing.T) {
-	m := parseARPA(t, mustARPA(t, ngramSentences, 3))
+	m := parseARPA(t, mustARPA(t, ngramSentences, LMOptions{Order: 3}))
 	if a, b := m.p([]string{"pay", "my"}, "bill"), m.p([]string{"pay", "my"}, "power"); a <= b {
 		t.Errorf("p(bill | pay my) = %g, not above p(power | pay my) = %g", a, b)
 	}
@@ -146,17 +148,17 @@ func TestBuildARPAPrefersSeen(t *testing.T) {
 }
 
 func TestBuildARPAEmpty(t *testing.T) {
-	if _, err := BuildARPA(nil, 3); err == nil {
+	if _, err := BuildARPA(nil, LMOptions{}); err == nil {
 		t.Error("no sentences gave a model")
 	}
-	if _, err := BuildARPA([][]string{{}}, 3); err == nil {
+	if _, err := BuildARPA([][]string{{}}, LMOptions{}); err == nil {
 		t.Error("only empty sentences gave a model")
 	}
 }
 
-func mustARPA(t *testing.T, s [][]string, n int) string {
+func mustARPA(t *testing.T, s [][]string, opt LMOptions) string {
 	t.Helper()
-	text, err := BuildARPA(s, n)
+	text, err := BuildARPA(s, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,4 +174,24 @@ func slicesContainUnseen(m arpaModel, h []string) bool {
 		}
 	}
 	return false
+}
+
+// TestBuildARPABackground: everyday words outside the script join the
+// vocabulary, below the script's own words.
+func TestBuildARPABackground(t *testing.T) {
+	bg := map[string]float64{"latest": 3, "kitchen": 1, "bill": 5}
+	m := parseARPA(t, mustARPA(t, ngramSentences, LMOptions{Order: 3, Background: bg, BackgroundWeight: 0.05}))
+	if p := m.p(nil, "latest"); p <= 0 {
+		t.Fatalf("p(latest) = %g: a background word is not in the vocabulary", p)
+	}
+	if a, b := m.p([]string{"my"}, "bill"), m.p([]string{"my"}, "latest"); a <= b {
+		t.Errorf("p(bill | my) = %g, not above p(latest | my) = %g", a, b)
+	}
+	without := parseARPA(t, mustARPA(t, ngramSentences, LMOptions{Order: 3}))
+	if _, ok := without.lp["latest"]; ok {
+		t.Error("a background word without a background")
+	}
+	if len(backgroundEnglish()) < 900 {
+		t.Errorf("the embedded background list has %d words", len(backgroundEnglish()))
+	}
 }
