@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/emiago/sipgo v1.7.3
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/icholy/digest v1.2.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/kljensen/snowball v0.10.0
@@ -14,6 +15,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	github.com/zaf/g711 v1.4.0
+	golang.org/x/crypto v0.58.0
 	golang.org/x/text v0.44.0
 	gopkg.in/yaml.v3 v3.0.1
 	modernc.org/sqlite v1.62.0
