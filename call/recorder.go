@@ -10,7 +10,8 @@ import (
 // call recording and, while the caller leaves a message, keeps the caller's
 // side of it. It runs on the media clock, so it only copies and adds up.
 type frameRecorder struct {
-	stereo stereoWriter // nil when the call is not recorded
+	stereo   stereoWriter // nil when the call is not recorded
+	recorded bool         // the recording file was created (Finish.Recording)
 
 	mu  sync.Mutex
 	msg *messageCapture

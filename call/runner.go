@@ -71,6 +71,17 @@ type Config struct {
 	EchoGuard float64
 	// OnSpeech, optional, gets each utterance's account and timings.
 	OnSpeech func(c *sip.Call, r SpeechReport)
+
+	// The record hooks (hooks.go), all optional, all called on the call's
+	// goroutine (they must not block): OnAnswer once when the call's
+	// handling starts, OnPrompt for each prompt the bot queues, OnInput for
+	// each input the engine understood (with the recogniser's confidence
+	// and the utterance's audio), OnFinish once at the end, whatever ended
+	// the call (set-up failures and panics included).
+	OnAnswer func(c *sip.Call, a Answer)
+	OnPrompt func(c *sip.Call, p Prompt)
+	OnInput  func(c *sip.Call, in Input)
+	OnFinish func(c *sip.Call, f Finish)
 }
 
 // Runner runs calls: it is the sip.Handler of a server.
@@ -113,16 +124,24 @@ func (r *Runner) ServeCall(ctx context.Context, c *sip.Call) {
 	cr := &run{r: r, c: c, ctx: ctx, log: log, s: r.cfg.Script(), started: r.cfg.Now(),
 		infoCh: c.Digits(), sdpCh: c.MediaChanges(), drainCh: r.drain}
 	cr.asr = recognizerFor(r.cfg.Recognizer, cr.s.Language)
+	if r.cfg.Record && cr.s.Recording {
+		cr.recPath = filepath.Join(r.cfg.DataDir, "recordings", cr.started.Format("2006-01-02"), safeName(c.ID)+".wav")
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			// One call's bug must not take the others down: end this call only.
 			log.Error("call panicked", "panic", p, "stack", string(debug.Stack()))
+			cr.failed = true
 			cr.hangup(context.WithoutCancel(ctx), "error")
 		}
 		cr.close()
 	}()
+	if f := r.cfg.OnAnswer; f != nil {
+		f(c, Answer{At: cr.started, Script: cr.s, Recording: cr.recPath})
+	}
 	if err := cr.setup(); err != nil {
 		log.Error("call set-up failed", "err", err)
+		cr.failed = true
 		cr.hangup(context.WithoutCancel(ctx), "error")
 		return
 	}
@@ -151,7 +170,10 @@ type run struct {
 	ms      *media.Session
 	prompts Prompts
 	rec     *frameRecorder
+	recPath string // the stereo recording, "" when the call is not recorded
 	started time.Time
+	failed  bool            // panicked, or the set-up failed (OnFinish)
+	heard   *heardUtterance // the utterance the engine is handling (OnInput)
 
 	play        *playlist       // what the caller hears now, or nil
 	after       []dialog.Action // run when the prompts have been heard
@@ -195,8 +217,8 @@ func (cr *run) setup() error {
 	}
 	cr.rec = &frameRecorder{}
 	cr.earCh, cr.earFree = make(chan earFrame, earQueue), make(chan []int16, earQueue+4)
-	if cfg.Record && cr.s.Recording {
-		path := filepath.Join(cfg.DataDir, "recordings", cr.started.Format("2006-01-02"), safeName(cr.c.ID)+".wav")
+	if cr.recPath != "" {
+		path := cr.recPath
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return fmt.Errorf("recording: %w", err)
 		}
@@ -204,7 +226,7 @@ func (cr *run) setup() error {
 		if err != nil {
 			return fmt.Errorf("recording: %w", err)
 		}
-		cr.rec.stereo = w
+		cr.rec.stereo, cr.rec.recorded = w, true
 		cr.log.Info("recording", "file", path)
 	}
 	ms, err := media.NewSession(media.Config{
@@ -342,8 +364,10 @@ func (cr *run) exec(acts []dialog.Action) {
 	for _, a := range acts {
 		switch a := a.(type) {
 		case dialog.Say:
+			cr.promptHook(a.Text, "")
 			cr.enqueueBarge(cr.speak(a.Text), a.BargeIn)
 		case dialog.Play:
+			cr.promptHook(a.Text, a.File)
 			pcm, err := cr.prompts.File(cr.ctx, a.File)
 			if err != nil {
 				cr.log.Warn("audio prompt failed, speaking its text instead", "file", a.File, "err", err)
@@ -356,6 +380,7 @@ func (cr *run) exec(acts []dialog.Action) {
 			if cr.r.cfg.OnTurn != nil {
 				cr.r.cfg.OnTurn(cr.c, a)
 			}
+			cr.inputHook(a)
 		case dialog.Tag:
 			cr.log.Info("tag", "grade", a.Grade, "tags", a.Tags)
 		case dialog.HTTPRequest:
@@ -808,6 +833,7 @@ func (cr *run) shutdown() {
 	if strings.HasPrefix(strings.ToLower(cr.s.Language), "zh") {
 		text = "系统维护,本次通话需要结束,请稍后再拨。再见。"
 	}
+	cr.promptHook(text, "")
 	cr.enqueue(cr.speak(text))
 	cr.after = append(cr.after, dialog.Hangup{Reason: "shutdown"})
 	if cr.play == nil {
@@ -823,15 +849,27 @@ func (cr *run) close() {
 		cr.ms.Close()
 	}
 	cr.wg.Wait() // recogniser waits end with the call's context
+	recorded := ""
+	if cr.rec != nil && cr.rec.recorded {
+		recorded = cr.recPath
+	}
 	if cr.rec != nil && cr.rec.stereo != nil {
 		if err := cr.rec.stereo.Close(); err != nil {
 			cr.log.Error("closing the recording failed", "err", err)
 		}
 	}
+	fin := Finish{Reason: cr.reason, Failed: cr.failed, Recording: recorded}
+	defer func() {
+		if f := cr.r.cfg.OnFinish; f != nil {
+			fin.At = cr.r.cfg.Now()
+			f(cr.c, fin)
+		}
+	}()
 	if cr.se == nil {
 		return
 	}
 	st := cr.se.State()
+	fin.Started, fin.State = true, st
 	cr.log.Info("call ended", "outcome", st.Outcome, "reason", cr.reason, "path", strings.Join(st.Path, ">"),
 		"duration", time.Since(cr.started).Round(time.Millisecond), "grade", st.Grade, "tags", st.Tags)
 	if cr.r.cfg.OnEnd != nil {

@@ -112,6 +112,10 @@ type utterance struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	report SpeechReport
+	// audio is a copy of what went to the recogniser, for OnInput (kept
+	// only when that hook is set), at most audioMax samples.
+	audio    []int16
+	audioMax int
 }
 
 type uttResult struct {
@@ -446,7 +450,9 @@ func (cr *run) vadFrame(frame []int16) {
 		}
 		if err := e.utt.stream.Write(frame); err != nil {
 			cr.recognitionFailed(e.utt, "error", err)
+			return
 		}
+		e.utt.keep(frame)
 	}
 }
 
@@ -487,6 +493,7 @@ func (cr *run) startUtterance(ev vad.Event, barge bool) {
 		cr.recognitionFailed(u, "error", err)
 		return
 	}
+	cr.keepAudio(u, ev.Audio)
 	cr.log.Debug("speech started", "barge_in", barge, "pre_roll_and_speech", time.Duration(len(ev.Audio))*time.Second/8000)
 }
 
@@ -568,7 +575,9 @@ func (cr *run) recognized(r uttResult) {
 				alts = append(alts, t)
 			}
 		}
+		cr.heard = &heardUtterance{confidence: r.res.Confidence, audio: u.audio}
 		cr.handle(dialog.Utterance{Text: text, Confidence: conf, Alternatives: alts})
+		cr.heard = nil
 	}
 	cr.flushReport(true) // an older one still waiting
 	if cr.play != nil && cr.play != before {

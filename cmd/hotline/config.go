@@ -2,17 +2,22 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hotline-dev/hotline/sip"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/hotline-dev/hotline/privacy"
+	"github.com/hotline-dev/hotline/records"
+	"github.com/hotline-dev/hotline/sip"
 )
 
 // serveConfig is everything `hotline serve` can be told. Precedence: flags >
@@ -39,6 +44,49 @@ type serveConfig struct {
 	Security     securityConfig    `yaml:"security"`
 	ASR          asrConfig         `yaml:"asr"`
 	TTS          ttsConfig         `yaml:"tts"`
+
+	// DB is the call records' database: a postgres:// URL, or a SQLite file
+	// path; "" is DATA/hotline.db. A password in the URL is masked by --print-config.
+	DB string `yaml:"db"`
+	// Instance names this process in the records (several hotlines may
+	// share a PostgreSQL database; each closes only its own interrupted
+	// calls at start-up). Default: hostname:first-listen-address.
+	Instance  string          `yaml:"instance"`
+	Records   recordsConfig   `yaml:"records"`
+	Privacy   privacyConfig   `yaml:"privacy"`
+	Retention retentionConfig `yaml:"retention"`
+}
+
+// recordsConfig tunes the call records.
+type recordsConfig struct {
+	// Grades grade the calls the script does not grade itself: the first
+	// rule that fits gives the grade (default records.DefaultGrades).
+	Grades  []records.GradeRule `yaml:"grades,omitempty"`
+	Workers int                 `yaml:"workers,omitempty"` // store writers (default 4)
+	Queue   int                 `yaml:"queue,omitempty"`   // writes waiting, at most (default 4096)
+	// Wait is how long a call waits for room in a full queue before a
+	// write is dropped (default 20ms).
+	Wait time.Duration `yaml:"wait,omitempty"`
+}
+
+// privacyConfig is what is kept of callers' personal data.
+type privacyConfig struct {
+	// Redact: phone numbers, resident IDs, card numbers and e-mail
+	// addresses are replaced by tokens in stored texts and in the log.
+	Redact bool `yaml:"redact"`
+	// CallerNumbers: full, masked (default) or hash.
+	CallerNumbers string `yaml:"caller_numbers"`
+	// HashKey (or the file HashKeyFile) keys the caller-number hash; masked
+	// by --print-config. Mode hash needs one.
+	HashKey     string `yaml:"hash_key,omitempty"`
+	HashKeyFile string `yaml:"hash_key_file,omitempty"`
+}
+
+// retentionConfig is how long call records are kept.
+type retentionConfig struct {
+	// Days: calls that ended more than this many days ago are deleted with
+	// their recordings and snippets (hourly); 0 keeps them forever.
+	Days int `yaml:"days"`
 }
 
 // asrConfig chooses the speech recogniser.
@@ -102,6 +150,7 @@ func defaultServeConfig() serveConfig {
 		Record:       true,
 		RTPTimeout:   30 * time.Second,
 		DrainTimeout: 60 * time.Second,
+		Privacy:      privacyConfig{Redact: true, CallerNumbers: "masked"},
 	}
 }
 
@@ -135,6 +184,9 @@ func (f *serveFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.PublicURL, "public-url", "", "the admin UI's address as agents reach it (a link to the call's page goes in a transfer's headers)")
 	fs.StringVar(&f.cfg.ASR.Backend, "asr", "", "speech recogniser: pocketsphinx (default when built in), openai (with asr.url in --config) or none")
 	fs.StringVar(&f.cfg.ASR.URL, "asr-url", "", "base URL of an OpenAI-compatible transcription server, e.g. http://127.0.0.1:8000/v1")
+	fs.StringVar(&f.cfg.DB, "db", "", "call records database: a postgres:// URL or a SQLite file (default DATA/hotline.db)")
+	fs.StringVar(&f.cfg.Instance, "instance", "", "this process's name in the records (default hostname:first-listen-address)")
+	fs.IntVar(&f.cfg.Retention.Days, "retention-days", 0, "delete the records of calls that ended more than this many days ago (0: keep)")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -201,9 +253,76 @@ func (f *serveFlags) resolve(fs *pflag.FlagSet) (serveConfig, error) {
 			cfg.ASR.Backend = f.cfg.ASR.Backend
 		case "asr-url":
 			cfg.ASR.URL = f.cfg.ASR.URL
+		case "db":
+			cfg.DB = f.cfg.DB
+		case "instance":
+			cfg.Instance = f.cfg.Instance
+		case "retention-days":
+			cfg.Retention.Days = f.cfg.Retention.Days
 		}
 	})
+	if cfg.Instance == "" {
+		cfg.Instance = defaultInstance(cfg.Listen)
+	}
 	return cfg, cfg.validate()
+}
+
+// defaultInstance is hostname:ADDRESS of the first SIP listener.
+func defaultInstance(listen []string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "hotline"
+	}
+	if len(listen) > 0 {
+		if l, err := parseListen(listen[0]); err == nil {
+			return host + ":" + l.Addr
+		}
+	}
+	return host
+}
+
+// hashKey is the caller-number hash key: privacy.hash_key, else the
+// contents of privacy.hash_key_file (trailing white space trimmed); nil
+// when neither is set.
+func (c serveConfig) hashKey() ([]byte, error) {
+	if c.Privacy.HashKey != "" {
+		return []byte(c.Privacy.HashKey), nil
+	}
+	if c.Privacy.HashKeyFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(c.Privacy.HashKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("privacy.hash_key_file: %w", err)
+	}
+	b = bytes.TrimRight(b, " \t\r\n")
+	if len(b) == 0 {
+		return nil, fmt.Errorf("privacy.hash_key_file %s is empty", c.Privacy.HashKeyFile)
+	}
+	return b, nil
+}
+
+// numberPolicy is the caller_numbers policy with its key.
+func (c serveConfig) numberPolicy() (privacy.NumberPolicy, error) {
+	key, err := c.hashKey()
+	if err != nil {
+		return privacy.NumberPolicy{}, err
+	}
+	p, err := privacy.ParseNumberPolicy(c.Privacy.CallerNumbers, key)
+	if errors.Is(err, privacy.ErrNoKey) {
+		return p, errors.New("privacy.caller_numbers hash needs a secret key: set privacy.hash_key, privacy.hash_key_file " +
+			"or HOTLINE_HASH_KEY (an unkeyed hash of a phone number is easily reversed)")
+	}
+	return p, err
+}
+
+// dbBackend names the records' database for logs and /healthz.
+func (c serveConfig) dbBackend() string {
+	lower := strings.ToLower(c.DB)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 // applyEnv reads HOTLINE_* variables; lists are comma-separated.
@@ -230,6 +349,24 @@ func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
 	str("HOTLINE_TTS", &cfg.TTS.Backend)
 	str("HOTLINE_TTS_URL", &cfg.TTS.URL)
 	str("HOTLINE_TTS_API_KEY", &cfg.TTS.APIKey)
+	str("HOTLINE_DB", &cfg.DB)
+	str("HOTLINE_INSTANCE", &cfg.Instance)
+	str("HOTLINE_HASH_KEY", &cfg.Privacy.HashKey)
+	str("HOTLINE_CALLER_NUMBERS", &cfg.Privacy.CallerNumbers)
+	if v, ok := lookup("HOTLINE_REDACT"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("HOTLINE_REDACT=%q: want true or false", v)
+		}
+		cfg.Privacy.Redact = b
+	}
+	if v, ok := lookup("HOTLINE_RETENTION_DAYS"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("HOTLINE_RETENTION_DAYS=%q: want a number of days", v)
+		}
+		cfg.Retention.Days = n
+	}
 	if v, ok := lookup("HOTLINE_ALLOW"); ok {
 		cfg.Security.Allow = splitList(v)
 	}
@@ -447,6 +584,23 @@ func (c serveConfig) validate() error {
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Sprintf("public-url %q: want an http:// or https:// address", c.PublicURL))
 	}
+	if _, err := c.numberPolicy(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.Retention.Days < 0 {
+		errs = append(errs, "retention.days cannot be negative (0 keeps the records forever)")
+	}
+	if err := records.ValidateGrades(c.Records.Grades); err != nil {
+		errs = append(errs, "records."+err.Error())
+	}
+	if c.Records.Workers < 0 || c.Records.Queue < 0 || c.Records.Wait < 0 {
+		errs = append(errs, "records workers, queue and wait cannot be negative")
+	}
+	if c.dbBackend() == "postgres" {
+		if _, err := url.Parse(c.DB); err != nil {
+			errs = append(errs, fmt.Sprintf("db: %v", maskURLError(err)))
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -480,6 +634,41 @@ func (c serveConfig) masked() string {
 			m.Security.Users[k] = "********"
 		}
 	}
+	if m.Privacy.HashKey != "" {
+		m.Privacy.HashKey = "********"
+	}
+	m.DB = maskDB(c.DB)
 	b, _ := yaml.Marshal(m)
 	return string(b)
+}
+
+// maskDB hides the password of a database URL (in its user information or
+// a password= parameter).
+func maskDB(dsn string) string {
+	lower := strings.ToLower(dsn)
+	if !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "********" // cannot tell where the password is
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return strings.ReplaceAll(u.String(), "xxxxxxxx", "********")
+}
+
+// maskURLError drops the URL (and its password) from url.Parse's error.
+func maskURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,6 +155,125 @@ tts: {backend: openai, url: "http://127.0.0.1:8001/v1", api_key: sk-tts, voice: 
 	for _, args := range [][]string{{"--asr", "google"}, {"--asr", "openai"}} {
 		if _, err := resolveWith(t, "", nil, args...); err == nil {
 			t.Errorf("%v: want an error", args)
+		}
+	}
+}
+
+func TestConfigRecordsAndPrivacy(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := resolveWith(t, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if !cfg.Privacy.Redact || cfg.Privacy.CallerNumbers != "masked" || cfg.Retention.Days != 0 || cfg.DB != "" ||
+		cfg.Instance != host+":127.0.0.1:5060" || cfg.dbBackend() != "sqlite" {
+		t.Fatalf("defaults: %+v %+v instance %q", cfg.Privacy, cfg.Retention, cfg.Instance)
+	}
+	file := filepath.Join(dir, "hotline.yaml")
+	os.WriteFile(file, []byte(`db: "postgres://hotline:dbs3cret@127.0.0.1:5432/hotline?sslmode=disable&password=qs3cret"
+instance: pbx-a
+privacy: {caller_numbers: hash, hash_key: k3y-s3cret}
+retention: {days: 90}
+records:
+  grades:
+    - {grade: A, outcomes: [resolved], max_no_match: 0}
+    - {grade: Z}
+`), 0o644)
+	cfg, err = resolveWith(t, file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Privacy.Redact || cfg.Instance != "pbx-a" || cfg.Retention.Days != 90 || len(cfg.Records.Grades) != 2 ||
+		*cfg.Records.Grades[0].MaxNoMatch != 0 || cfg.dbBackend() != "postgres" {
+		t.Fatalf("from the file: %+v", cfg)
+	}
+	p, err := cfg.numberPolicy()
+	if err != nil || p.Mode().String() != "hash" || p.Hash("13800138000") == "" {
+		t.Fatalf("policy %v %v", p, err)
+	}
+	out := cfg.masked()
+	for _, secret := range []string{"dbs3cret", "qs3cret", "k3y-s3cret"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("--print-config shows %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "hotline:********@127.0.0.1:5432") || !strings.Contains(out, "instance: pbx-a") {
+		t.Errorf("--print-config lost the URL's shape or the instance:\n%s", out)
+	}
+	if cfg.Privacy.HashKey != "k3y-s3cret" {
+		t.Error("masking changed the configuration itself")
+	}
+
+	// Environment and flags over the file; the key from a file.
+	keyFile := filepath.Join(dir, "key")
+	os.WriteFile(keyFile, []byte("from-a-file\n"), 0o600)
+	cfg, err = resolveWith(t, file, map[string]string{"HOTLINE_DB": "/var/lib/hotline/x.db", "HOTLINE_REDACT": "false"},
+		"--instance", "pbx-b", "--retention-days", "7")
+	if err != nil || cfg.DB != "/var/lib/hotline/x.db" || cfg.Privacy.Redact || cfg.Instance != "pbx-b" || cfg.Retention.Days != 7 {
+		t.Fatalf("env/flags: %+v %v", cfg, err)
+	}
+	cfg, err = resolveWith(t, "", nil, "--db", "/tmp/other.db")
+	if err != nil || cfg.DB != "/tmp/other.db" {
+		t.Fatalf("--db: %q %v", cfg.DB, err)
+	}
+	nokey := filepath.Join(dir, "nokey.yaml")
+	os.WriteFile(nokey, []byte("privacy: {caller_numbers: hash, hash_key_file: "+keyFile+"}\n"), 0o644)
+	if cfg, err = resolveWith(t, nokey, nil); err != nil {
+		t.Fatalf("hash_key_file: %v", err)
+	}
+	if k, _ := cfg.hashKey(); string(k) != "from-a-file" {
+		t.Errorf("key from the file: %q", k)
+	}
+
+	for name, body := range map[string]string{
+		"hash without a key":  "privacy: {caller_numbers: hash}\n",
+		"unknown mode":        "privacy: {caller_numbers: partly}\n",
+		"missing key file":    "privacy: {caller_numbers: hash, hash_key_file: /nonexistent/key}\n",
+		"negative retention":  "retention: {days: -1}\n",
+		"bad grade":           "records: {grades: [{grade: A, outcomes: [fixed]}]}\n",
+		"grade without grade": "records: {grades: [{outcomes: [resolved]}]}\n",
+	} {
+		bad := filepath.Join(dir, "bad.yaml")
+		os.WriteFile(bad, []byte(body), 0o644)
+		_, err := resolveWith(t, bad, nil)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		} else if name == "hash without a key" && !strings.Contains(err.Error(), "hash_key") {
+			t.Errorf("%s: the error does not say what to set: %v", name, err)
+		}
+	}
+}
+
+// The serve log redacts what callers said, and keeps the hotline's own
+// addresses and the Call-ID that ties a call's lines together.
+func TestServeLogRedaction(t *testing.T) {
+	for _, redact := range []bool{true, false} {
+		var buf bytes.Buffer
+		cfg := defaultServeConfig()
+		cfg.LogFormat, cfg.LogLevel, cfg.Privacy.Redact = "json", "debug", redact
+		log := newLogger(cfg, &buf).With("call_id", "a84b4c76e66710@pbx.example.com")
+		log.Info("heard", "text", "my number is 13800138000, mail john@example.com", "to", "sip:8000@pbx.example.com",
+			"from", "sip:13800138000@pbx.example.com")
+		log.WithGroup("g").Info("grouped", "to", "sip:13800138000@pbx.example.com")
+		var lines []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			lines = append(lines, m)
+		}
+		first := lines[0]
+		if first["call_id"] != "a84b4c76e66710@pbx.example.com" || first["to"] != "sip:8000@pbx.example.com" {
+			t.Errorf("redact=%v: the Call-ID or the address dialled changed: %v", redact, first)
+		}
+		leaked := strings.Contains(buf.String(), "13800138000") || strings.Contains(buf.String(), "john@")
+		if redact && (leaked || first["text"] != "my number is [phone], mail [email]") {
+			t.Errorf("redacted log:\n%s", buf.String())
+		}
+		if !redact && !leaked {
+			t.Errorf("redaction off, yet the log changed:\n%s", buf.String())
 		}
 	}
 }

@@ -21,14 +21,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/spf13/cobra"
 
 	"github.com/hotline-dev/hotline/call"
 	"github.com/hotline-dev/hotline/dialog"
 	"github.com/hotline-dev/hotline/examples"
+	"github.com/hotline-dev/hotline/learn"
 	"github.com/hotline-dev/hotline/media"
+	"github.com/hotline-dev/hotline/privacy"
+	"github.com/hotline-dev/hotline/records"
 	"github.com/hotline-dev/hotline/sip"
 	"github.com/hotline-dev/hotline/speech"
+	"github.com/hotline-dev/hotline/store"
 )
 
 func newServeCmd() *cobra.Command {
@@ -82,10 +87,118 @@ func newLogger(cfg serveConfig, w io.Writer) *slog.Logger {
 			format = "text"
 		}
 	}
+	var h slog.Handler
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
+	} else {
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	if cfg.Privacy.Redact {
+		// What callers say (the heard and understood lines, backend
+		// requests, errors quoting them) is redacted like the records.
+		h = &keepHandler{red: privacy.NewLogHandler(&rejoinHandler{next: h}, privacy.New(privacy.WithNow(time.Now)))}
+	}
+	return slog.New(h)
+}
+
+// logKeep are the log attributes that name the hotline's side of a call —
+// the Call-ID every line of a call carries, the address dialled, the PBX's
+// and the agents' addresses — and pass around the redaction: to the
+// redactor sip:8000@pbx.example.com is an e-mail address, and a redacted
+// Call-ID would make a call's lines impossible to find. The caller's side
+// (from, caller, what was heard) is redacted.
+var logKeep = map[string]bool{"call_id": true, "to": true, "aor": true, "registrar": true, "target": true,
+	"transfer_to": true, "agent": true}
+
+type keptAttrs struct{}
+
+// keepHandler takes the logKeep attributes out of a record, hands the rest
+// to the redacting handler, and the rejoinHandler under it puts them back.
+// Once a group is open, everything is redacted.
+type keepHandler struct {
+	red   slog.Handler // privacy.NewLogHandler over a rejoinHandler
+	keep  []slog.Attr  // kept attributes given to WithAttrs
+	group bool
+}
+
+func (h *keepHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.red.Enabled(ctx, l) }
+
+func (h *keepHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h.group {
+		return h.red.Handle(ctx, r)
+	}
+	kept := h.keep
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = logKeep[a.Key]
+		return !found
+	})
+	if found {
+		kept = append([]slog.Attr(nil), h.keep...)
+		rest := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+		r.Attrs(func(a slog.Attr) bool {
+			if logKeep[a.Key] {
+				kept = append(kept, a)
+			} else {
+				rest.AddAttrs(a)
+			}
+			return true
+		})
+		r = rest
+	}
+	if len(kept) > 0 {
+		ctx = context.WithValue(ctx, keptAttrs{}, kept)
+	}
+	return h.red.Handle(ctx, r)
+}
+
+func (h *keepHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if h.group {
+		return &keepHandler{red: h.red.WithAttrs(attrs), group: true}
+	}
+	keep := append([]slog.Attr(nil), h.keep...)
+	var rest []slog.Attr
+	for _, a := range attrs {
+		if logKeep[a.Key] {
+			keep = append(keep, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	return &keepHandler{red: h.red.WithAttrs(rest), keep: keep}
+}
+
+func (h *keepHandler) WithGroup(name string) slog.Handler {
+	// Attributes kept so far belong outside the group: they go through the
+	// redaction now, in their place.
+	red := h.red
+	if len(h.keep) > 0 {
+		red = red.WithAttrs(h.keep)
+	}
+	return &keepHandler{red: red.WithGroup(name), group: true}
+}
+
+// rejoinHandler puts the attributes keepHandler kept back into the record.
+type rejoinHandler struct{ next slog.Handler }
+
+func (h *rejoinHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
+
+func (h *rejoinHandler) Handle(ctx context.Context, r slog.Record) error {
+	if kept, ok := ctx.Value(keptAttrs{}).([]slog.Attr); ok {
+		r = r.Clone()
+		r.AddAttrs(kept...)
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h *rejoinHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &rejoinHandler{next: h.next.WithAttrs(attrs)}
+}
+
+func (h *rejoinHandler) WithGroup(name string) slog.Handler {
+	return &rejoinHandler{next: h.next.WithGroup(name)}
 }
 
 // loadedScript is a script with what the server needs to play its audio.
@@ -120,8 +233,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return failed("hotline serve: data directory: %v", err)
 	}
-	if n := call.RecoverRecordings(cfg.Data, 2, log); n > 0 {
-		log.Info("recordings checked after start-up", "files", n)
+	numbers, err := cfg.numberPolicy()
+	if err != nil {
+		return failed("hotline serve: %v", err)
 	}
 	ls, err := loadScript(cfg.Script)
 	if err != nil {
@@ -129,6 +243,50 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	var current atomic.Pointer[loadedScript]
 	current.Store(&ls)
+
+	// The call records: the store is opened and the calls a crash left
+	// open are closed (their recordings repaired) before any call is taken.
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return failed("hotline serve: call records: %v", err)
+	}
+	defer st.Close()
+	if _, err := records.Recover(ctx, st, cfg.Data, cfg.Instance, time.Now(), log); err != nil {
+		return failed("hotline serve: closing interrupted calls: %v", err)
+	}
+	if n := call.RecoverRecordings(cfg.Data, 2, log); n > 0 {
+		log.Info("recordings checked after start-up", "files", n)
+	}
+	var redactor *privacy.Redactor
+	if cfg.Privacy.Redact {
+		redactor = privacy.New(privacy.WithNow(time.Now))
+	}
+	recorder := records.New(records.Options{
+		Store: st, Backend: cfg.dbBackend(), DataDir: cfg.Data, Redactor: redactor, Numbers: numbers,
+		Grades: cfg.Records.Grades, Grouper: learn.NewGrouper(learn.GrouperOptions{}),
+		Workers: cfg.Records.Workers, Queue: cfg.Records.Queue, Wait: cfg.Records.Wait, Logger: log,
+	})
+	// The queue drains once the SIP server has returned (every call over),
+	// bounded; then the background jobs stop and the store closes (defer above).
+	var bg sync.WaitGroup
+	bgCtx, bgStop := context.WithCancel(context.Background())
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := recorder.Close(dctx); err != nil {
+			log.Warn("call records: the write queue did not drain in time", "err", err, "dropped", recorder.Stats().Dropped)
+		}
+		cancel()
+		bgStop()
+		bg.Wait()
+	}()
+	if cfg.Retention.Days > 0 {
+		log.Info("retention: records of calls that ended more than this many days ago are deleted hourly", "days", cfg.Retention.Days)
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			records.RunRetention(bgCtx, st, cfg.Data, cfg.Retention.Days, log)
+		}()
+	}
 
 	synth, ttsStats, err := newSynthesizer(cfg, log)
 	if err != nil {
@@ -181,7 +339,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return failed("hotline serve: speech recognition: %v", err)
 	}
 	var dialer atomic.Pointer[sip.Server] // set once the server exists: bridge transfers dial from it
-	runner := call.New(call.Config{
+	callCfg := call.Config{
 		Dial: func(ctx context.Context, dc sip.DialConfig, target string) (*sip.Call, error) {
 			s := dialer.Load()
 			if s == nil {
@@ -216,7 +374,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		HTTPClient: &http.Client{},
 		Vars:       stringVars(cfg.Vars),
 		Logger:     log,
-	})
+	}
+	recorder.Install(&callCfg)
+	runner := call.New(callCfg)
 
 	var tlsConf *tls.Config
 	if cfg.TLSCert != "" {
@@ -245,7 +405,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	var drainingFlag atomic.Bool
 	var httpSrv *http.Server
 	if cfg.HTTP != "" {
-		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag, ttsStats, asrStats), ReadHeaderTimeout: 5 * time.Second}
+		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag, ttsStats, asrStats, recorder), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", cfg.HTTP)
 		if err != nil {
 			stop()
@@ -258,7 +418,52 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		}()
 	}
 	log.Info("hotline serving", "listen", cfg.Listen, "http", cfg.HTTP, "script", ls.script.Name,
-		"script_version", ls.script.Version, "data", cfg.Data, "max_calls", cfg.MaxCalls, "version", version)
+		"script_version", ls.script.Version, "data", cfg.Data, "max_calls", cfg.MaxCalls, "version", version,
+		"records", cfg.dbBackend(), "instance", cfg.Instance)
+
+	// reload loads the script again (SIGHUP, or a change of its files): a
+	// broken script is rejected and the old one keeps serving; calls in
+	// progress keep the version they started with.
+	reload := func(why string) *loadedScript {
+		l, err := loadScript(cfg.Script)
+		if err != nil {
+			log.Error("reload rejected: the old script keeps serving", "errors", formatErr(err, "en"), "trigger", why)
+			return nil
+		}
+		old := current.Load()
+		if why == "files changed" && old.script.Version == l.script.Version {
+			log.Debug("script files touched, the script is the same", "script_version", l.script.Version)
+			return nil
+		}
+		current.Store(&l)
+		promptsMu.Lock()
+		for s := range prompts { // running calls hold theirs; new calls take the new version's
+			if s != l.script {
+				delete(prompts, s)
+			}
+		}
+		promptsMu.Unlock()
+		log.Info("script reloaded", "script", l.script.Name, "script_version", l.script.Version,
+			"previous_version", old.script.Version, "trigger", why)
+		go prerender(&l)
+		return &l
+	}
+	// Live learning: the script's files are watched, so that an answer staff
+	// teach (hotline unanswered assign writes the learned file) or an edit
+	// serves new calls without a restart.
+	var changed <-chan struct{}
+	var watcher *scriptWatcher
+	if cfg.Script != "" {
+		w, err := newScriptWatcher(log)
+		if err != nil {
+			log.Warn("script files are not watched: reload with SIGHUP", "err", err)
+		} else {
+			watcher = w
+			defer watcher.close()
+			watcher.watch(scriptFiles(cfg.Script, ls.script))
+			changed = watcher.changed
+		}
+	}
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -278,14 +483,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		case sig := <-sigs:
 			switch {
 			case sig == syscall.SIGHUP:
-				l, err := loadScript(cfg.Script)
-				if err != nil {
-					log.Error("reload rejected: the old script keeps serving", "errors", formatErr(err, "en"))
-					continue
+				if l := reload("SIGHUP"); l != nil && watcher != nil {
+					watcher.watch(scriptFiles(cfg.Script, l.script))
 				}
-				current.Store(&l)
-				log.Info("script reloaded", "script", l.script.Name, "script_version", l.script.Version)
-				go prerender(&l)
 			case draining:
 				log.Warn("second signal: stopping now", "active_calls", runner.Active())
 				runner.EndAll()
@@ -296,6 +496,10 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 				srv.Drain()
 				log.Info("draining: new calls get 503", "active_calls", runner.Active(), "grace", cfg.DrainTimeout)
 				drainTimer = time.After(cfg.DrainTimeout)
+			}
+		case <-changed:
+			if l := reload("files changed"); l != nil {
+				watcher.watch(scriptFiles(cfg.Script, l.script))
 			}
 		case <-drainTimer:
 			log.Info("grace period over: ending the remaining calls politely", "active_calls", runner.Active())
@@ -335,7 +539,7 @@ func stringVars(m map[string]string) map[string]any {
 
 // healthHandler serves /healthz: 200 while serving, 503 while draining, so
 // a load balancer stops sending calls.
-func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool, ttsStats, asrStats func() any) http.Handler {
+func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool, ttsStats, asrStats func() any, rec *records.Recorder) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		l := current.Load()
@@ -352,6 +556,7 @@ func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *at
 			"languages":  strings.ToLower(l.script.Language),
 			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(), "sip": srv.Stats(),
 			"registrations": srv.Registrations(), "tts": ttsStats(), "asr": asrStats(), "speech": r.SpeechStats(),
+			"store": rec.Stats(), "instance": cfg.Instance,
 		})
 	})
 	return mux
@@ -430,4 +635,127 @@ func newRecognizer(cfg serveConfig, log *slog.Logger) (speech.Recognizer, func()
 		dropped, busy := p.Stats()
 		return map[string]any{"backend": p.Name(), "dropped_frames": dropped, "busy": busy}
 	}, nil
+}
+
+// openStore opens the call records' database: --db, else DATA/hotline.db.
+func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (store.Store, error) {
+	opt := store.Options{Instance: cfg.Instance, Logger: log}
+	if cfg.DB == "" {
+		return store.OpenDir(ctx, cfg.Data, opt)
+	}
+	return store.Open(ctx, cfg.DB, opt)
+}
+
+// scriptFiles are the files a script was loaded from, its learned file
+// included (whether it exists yet or not).
+func scriptFiles(path string, s *dialog.Script) []string {
+	files := append([]string{path, dialog.LearnedPath(path)}, s.Files...)
+	return files
+}
+
+// watchDebounce gathers the events of one change (an editor's or Learn's
+// write, rename, chmod) into one reload.
+const watchDebounce = 200 * time.Millisecond
+
+// scriptWatcher reports changes of a script's files on changed (at most one
+// pending), debounced. It watches the files' folders rather than the files,
+// so that a file replaced by a rename (an editor's save, dialog.Learn) or
+// created (the first learned file) is seen.
+type scriptWatcher struct {
+	w       *fsnotify.Watcher
+	log     *slog.Logger
+	changed chan struct{}
+	done    chan struct{}
+
+	mu    sync.Mutex
+	files map[string]bool // absolute paths
+	dirs  map[string]bool
+}
+
+func newScriptWatcher(log *slog.Logger) (*scriptWatcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	sw := &scriptWatcher{w: w, log: log, changed: make(chan struct{}, 1), done: make(chan struct{}),
+		files: map[string]bool{}, dirs: map[string]bool{}}
+	go sw.run()
+	return sw, nil
+}
+
+// watch sets the files to watch (after every load: includes may change).
+func (sw *scriptWatcher) watch(files []string) {
+	want := map[string]bool{}
+	dirs := map[string]bool{}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			continue
+		}
+		want[abs] = true
+		dirs[filepath.Dir(abs)] = true
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.files = want
+	for d := range dirs {
+		if !sw.dirs[d] {
+			if err := sw.w.Add(d); err != nil {
+				sw.log.Warn("script folder not watched", "dir", d, "err", err)
+				continue
+			}
+			sw.dirs[d] = true
+		}
+	}
+	for d := range sw.dirs {
+		if !dirs[d] {
+			_ = sw.w.Remove(d)
+			delete(sw.dirs, d)
+		}
+	}
+}
+
+func (sw *scriptWatcher) run() {
+	defer close(sw.done)
+	var timer *time.Timer
+	var fire <-chan time.Time
+	for {
+		select {
+		case ev, ok := <-sw.w.Events:
+			if !ok {
+				if timer != nil {
+					timer.Stop()
+				}
+				return
+			}
+			sw.mu.Lock()
+			mine := sw.files[filepath.Clean(ev.Name)]
+			sw.mu.Unlock()
+			if !mine || ev.Op == fsnotify.Chmod {
+				continue
+			}
+			if timer == nil {
+				timer = time.NewTimer(watchDebounce)
+			} else {
+				timer.Reset(watchDebounce)
+			}
+			fire = timer.C
+		case <-fire:
+			fire = nil
+			select {
+			case sw.changed <- struct{}{}:
+			default: // a reload is pending already
+			}
+		case err, ok := <-sw.w.Errors:
+			if !ok {
+				return
+			}
+			sw.log.Warn("watching the script's files", "err", err)
+		}
+	}
+}
+
+func (sw *scriptWatcher) close() {
+	sw.w.Close()
+	<-sw.done
 }
