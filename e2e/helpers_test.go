@@ -82,12 +82,15 @@ func missing(t testing.TB, format string, args ...any) {
 // Every port a test uses is chosen at run time. Blocks come from 20000-32767,
 // below Linux's ephemeral range (32768-60999), so they do not collide with
 // the ports the kernel hands to sockets bound to port 0; within this process
-// a port is never handed out twice; and each port is checked free (UDP, and
-// TCP when asked) just before it is returned.
+// a port is not handed out again while the test that took it runs (blocks
+// from findFreePorts without a test are never handed out again); and each
+// port is checked free (UDP, and TCP when asked) just before it is
+// returned.
 
 var (
 	portMu    sync.Mutex
 	portsUsed = map[int]bool{}
+	portNext  = -1 // where the next search starts, in blocks of two ports
 )
 
 const portLow, portHigh = 20000, 32767
@@ -100,14 +103,31 @@ func freePorts(t testing.TB, n int, tcp bool) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The block is the test's until it ends (its servers and peers are
+	// stopped by then); later tests may take it again.
+	t.Cleanup(func() {
+		portMu.Lock()
+		for q := p; q < p+n; q++ {
+			delete(portsUsed, q)
+		}
+		portMu.Unlock()
+	})
 	return p
 }
 
+// findFreePorts takes the next block of n even-aligned ports that no test
+// holds and the system shows free, scanning the whole range from where the
+// last search ended (a random start: parallel test binaries spread out), so
+// that it finds a block whenever one exists.
 func findFreePorts(n int, tcp bool) (int, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
-	for range 200 {
-		base := portLow + 2*rand.IntN((portHigh-portLow-n)/2)
+	span := (portHigh - portLow - n) / 2
+	if portNext < 0 {
+		portNext = rand.IntN(span)
+	}
+	for i := range span {
+		base := portLow + 2*((portNext+i)%span)
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			ok = !portsUsed[p] && udpFree(p) && (!tcp || tcpFree(p))
@@ -118,6 +138,7 @@ func findFreePorts(n int, tcp bool) (int, error) {
 		for p := base; p < base+n; p++ {
 			portsUsed[p] = true
 		}
+		portNext = (portNext + i + (n+1)/2) % span
 		return base, nil
 	}
 	return 0, fmt.Errorf("no block of %d free ports in %d-%d", n, portLow, portHigh)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,7 +25,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", for reading every value
 
-	"github.com/hotline-dev/hotline/dialog"
 	"github.com/hotline-dev/hotline/media/wav"
 	"github.com/hotline-dev/hotline/store"
 )
@@ -444,11 +445,13 @@ func checkWAVSizes(path string) error {
 	return errors.New("no data chunk")
 }
 
-// TestLearnedFileReload: staff teach the bot (dialog.Learn writes the
-// learned file beside the script, as `hotline unanswered assign` does)
-// while serve runs; serve sees the file, reloads, and the next call with
-// the taught phrase takes the new route. The records go to PostgreSQL when
-// HOTLINE_TEST_POSTGRES is set.
+// TestLearnedFileReload is the learning loop with a live server: a caller's
+// question matches nothing and lands in the unanswered inbox; staff list the
+// inbox and assign the question to an intent with `hotline unanswered`
+// (which writes the learned file beside the script); serve sees the file,
+// reloads without a restart, and the next call with the same question takes
+// the new route. The records go to PostgreSQL when HOTLINE_TEST_POSTGRES is
+// set.
 func TestLearnedFileReload(t *testing.T) {
 	t.Parallel()
 	const phrase = "I would like a new contract"
@@ -466,18 +469,58 @@ func TestLearnedFileReload(t *testing.T) {
 	s := startServe(t, serveOptions{Script: script, Args: []string{"--config", asrConfig(t, ft, ""), "--db", db}})
 	h0, _ := s.health()
 
-	res, err := dialog.Learn(script, dialog.LearnChange{Kind: dialog.LearnExample, Intent: "sales", Phrase: phrase})
-	if err != nil || !res.Changed {
-		t.Fatalf("dialog.Learn: %+v %v", res, err)
+	// The first caller asks what the script does not know: no match, and the
+	// question goes to the unanswered inbox.
+	first := startCaller(t, s, "records-e0", "--say", phrase+"@1s", "--duration", "6s")
+	id0 := first.callID(s, 20*time.Second)
+	if id0 == "" {
+		t.Fatalf("no call answered:\n%s", first.out.text())
+	}
+	if u := s.waitLog(30*time.Second, "the phrase not understood", spokenUnderstood(id0)); u.Str("outcome") != "no_match" {
+		t.Fatalf("before teaching, the phrase was %s (%s); the call's log:\n%s", u.Str("outcome"), u.Str("intent"), s.callLog(id0))
+	}
+	first.wait(15 * time.Second)
+	s.waitStoreIdle(t, 10*time.Second)
+
+	// Staff find it in the inbox and assign it to an intent, with the
+	// command line, against the same database; the serve is not restarted.
+	out, code := runHotline(t, 30*time.Second, "unanswered", "list", "--db", db, "--format", "json")
+	var page struct {
+		Groups []struct {
+			ID    int64  `json:"id"`
+			Text  string `json:"text"`
+			Count int    `json:"count"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(out), &page); code != 0 || err != nil {
+		t.Fatalf("hotline unanswered list: exit %d, %v:\n%s", code, err, out)
+	}
+	var group int64
+	for _, g := range page.Groups {
+		if strings.EqualFold(g.Text, phrase) {
+			group = g.ID
+		}
+	}
+	if group == 0 {
+		t.Fatalf("the question is not in the inbox:\n%s", out)
+	}
+	out, code = runHotline(t, 30*time.Second, "unanswered", "assign", strconv.FormatInt(group, 10),
+		"--intent", "sales", "--script", script, "--db", db, "--format", "json")
+	var res struct {
+		Changed bool   `json:"changed"`
+		Version string `json:"script_version"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || !res.Changed || res.Version == "" {
+		t.Fatalf("hotline unanswered assign: exit %d, %v:\n%s", code, err, out)
 	}
 	taught := time.Now()
 	l := s.waitLog(5*time.Second, "script reloaded", msg("script reloaded", "trigger", "files changed"))
-	t.Logf("reloaded %s after the learned file was written: %s", l.Time.Sub(taught).Round(time.Millisecond), l.Raw)
-	if l.Str("script_version") != res.Script.Version || l.Str("script_version") == h0.Version {
-		t.Errorf("reloaded version %s, want the learned script's %s (was %s)", l.Str("script_version"), res.Script.Version, h0.Version)
+	t.Logf("reloaded %s after the assignment: %s", l.Time.Sub(taught).Round(time.Millisecond), l.Raw)
+	if l.Str("script_version") != res.Version || l.Str("script_version") == h0.Version {
+		t.Errorf("reloaded version %s, want the learned script's %s (was %s)", l.Str("script_version"), res.Version, h0.Version)
 	}
-	if h, _ := s.health(); h.Version != res.Script.Version {
-		t.Errorf("/healthz version %s after the reload, want %s", h.Version, res.Script.Version)
+	if h, _ := s.health(); h.Version != res.Version {
+		t.Errorf("/healthz version %s after the reload, want %s", h.Version, res.Version)
 	}
 
 	c := startCaller(t, s, "records-e", "--say", phrase+"@1s")
@@ -503,11 +546,11 @@ func TestLearnedFileReload(t *testing.T) {
 	defer st.Close()
 	call := waitRecord(t, st, id, 10*time.Second)
 	turns, _ := st.Turns(context.Background(), id)
-	if call.ScriptVersion != res.Script.Version || call.Outcome != "resolved" ||
+	if call.ScriptVersion != res.Version || call.Outcome != "resolved" ||
 		!slices.ContainsFunc(turns, func(tu store.Turn) bool {
 			return tu.Input == "speech" && tu.Intent == "sales" && tu.Tier == "example" && tu.Text == phrase
 		}) {
-		t.Errorf("the record: version %s (want %s), outcome %s; turns:\n%s", call.ScriptVersion, res.Script.Version, call.Outcome, turnsOf(turns))
+		t.Errorf("the record: version %s (want %s), outcome %s; turns:\n%s", call.ScriptVersion, res.Version, call.Outcome, turnsOf(turns))
 	}
 }
 
@@ -691,4 +734,30 @@ func (d *dbScan) allText() (int, error) {
 		rs.Close()
 	}
 	return len(d.values), nil
+}
+
+// runHotline runs `hotline ARGS…` to its end; it returns the standard output
+// and the exit status (standard error goes into the test log).
+func runHotline(t *testing.T, timeout time.Duration, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hotlineBin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if stderr.Len() > 0 {
+		t.Logf("hotline %s: %s", strings.Join(args, " "), stderr.String())
+	}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		if ctx.Err() != nil {
+			t.Fatalf("hotline %v did not end within %s:\n%s", args, timeout, out)
+		}
+		return string(out), ee.ExitCode()
+	case err != nil:
+		t.Fatalf("hotline %v: %v", args, err)
+	}
+	return string(out), 0
 }

@@ -44,6 +44,7 @@ type serveConfig struct {
 	Security     securityConfig    `yaml:"security"`
 	ASR          asrConfig         `yaml:"asr"`
 	TTS          ttsConfig         `yaml:"tts"`
+	Admin        adminConfig       `yaml:"admin"`
 
 	// DB is the call records' database: a postgres:// URL, or a SQLite file
 	// path; "" is DATA/hotline.db. A password in the URL is masked by --print-config.
@@ -169,7 +170,7 @@ func (f *serveFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.Advertise, "advertise", d.Advertise, "address to put in SDP and Contact (behind NAT); default the listen address")
 	fs.StringVar(&f.cfg.Script, "script", d.Script, "the hotline script (default: the built-in English demo hotline)")
 	fs.StringVar(&f.cfg.Data, "data", d.Data, "data directory: recordings, messages, prompt cache")
-	fs.StringVar(&f.cfg.HTTP, "http", d.HTTP, "HTTP address for /healthz (and the admin UI later); empty to disable")
+	fs.StringVar(&f.cfg.HTTP, "http", d.HTTP, "HTTP address for /healthz and the admin pages (admin.users in --config); empty to disable")
 	fs.IntVar(&f.cfg.MaxCalls, "max-calls", d.MaxCalls, "concurrent calls; more get 503")
 	fs.StringVar(&f.cfg.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&f.cfg.LogFormat, "log-format", d.LogFormat, "text, json, or auto (text on a terminal)")
@@ -636,6 +637,18 @@ func (c serveConfig) masked() string {
 	}
 	if m.Privacy.HashKey != "" {
 		m.Privacy.HashKey = "********"
+	}
+	if len(c.Admin.Tokens) > 0 { // hashes, but of secrets nobody needs to see
+		m.Admin.Tokens = map[string]string{}
+		for k := range c.Admin.Tokens {
+			m.Admin.Tokens[k] = "********"
+		}
+	}
+	if len(c.Admin.Users) > 0 {
+		m.Admin.Users = map[string]string{}
+		for k := range c.Admin.Users {
+			m.Admin.Users[k] = "********"
+		}
 	}
 	m.DB = maskDB(c.DB)
 	b, _ := yaml.Marshal(m)

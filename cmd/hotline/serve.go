@@ -34,6 +34,7 @@ import (
 	"github.com/hotline-dev/hotline/sip"
 	"github.com/hotline-dev/hotline/speech"
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/web"
 )
 
 func newServeCmd() *cobra.Command {
@@ -375,6 +376,8 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		Vars:       stringVars(cfg.Vars),
 		Logger:     log,
 	}
+	live := newLiveCalls()
+	live.install(&callCfg, numbers)
 	recorder.Install(&callCfg)
 	runner := call.New(callCfg)
 
@@ -404,8 +407,21 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 
 	var drainingFlag atomic.Bool
 	var httpSrv *http.Server
+	reloads := &reloadLog{}
+	reloadReqs := make(chan reloadRequest)
 	if cfg.HTTP != "" {
-		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: healthHandler(cfg, srv, runner, &current, &drainingFlag, ttsStats, asrStats, recorder), ReadHeaderTimeout: 5 * time.Second}
+		report := healthReport(cfg, srv, runner, &current, &drainingFlag, ttsStats, asrStats, recorder)
+		admin, err := adminHandler(cfg, st, numbers, current.Load,
+			liveSource{calls: live, health: func() any { return report() }}, reloads,
+			func() error { return askReload(ctx, reloadReqs) }, log)
+		if err != nil {
+			stop()
+			return failed("hotline serve: admin pages: %v", err)
+		}
+		if admin == nil {
+			log.Info("admin pages off: no admin.users or admin.tokens in the configuration (hotline passwd NAME makes one)")
+		}
+		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: httpHandler(report, admin), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", cfg.HTTP)
 		if err != nil {
 			stop()
@@ -428,13 +444,15 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		l, err := loadScript(cfg.Script)
 		if err != nil {
 			log.Error("reload rejected: the old script keeps serving", "errors", formatErr(err, "en"), "trigger", why)
+			reloads.add(web.Reload{At: time.Now(), Trigger: why, Version: current.Load().script.Version, Errors: strings.Split(formatErr(err, "en"), "\n")})
 			return nil
 		}
 		old := current.Load()
-		if why == "files changed" && old.script.Version == l.script.Version {
+		if why != "SIGHUP" && why != "admin" && old.script.Version == l.script.Version {
 			log.Debug("script files touched, the script is the same", "script_version", l.script.Version)
 			return nil
 		}
+		reloads.add(web.Reload{At: time.Now(), Trigger: why, Version: l.script.Version, OK: true})
 		current.Store(&l)
 		promptsMu.Lock()
 		for s := range prompts { // running calls hold theirs; new calls take the new version's
@@ -501,6 +519,20 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 			if l := reload("files changed"); l != nil {
 				watcher.watch(scriptFiles(cfg.Script, l.script))
 			}
+		case req := <-reloadReqs:
+			// The admin pages after teaching: the file watcher may have
+			// reloaded already; then this finds the same version.
+			before := current.Load().script.Version
+			l := reload("admin")
+			switch {
+			case l != nil && watcher != nil:
+				watcher.watch(scriptFiles(cfg.Script, l.script))
+				req <- nil
+			case l != nil || current.Load().script.Version != before:
+				req <- nil
+			default:
+				req <- errors.New("the script did not load: the old one keeps serving (see the server's log)")
+			}
 		case <-drainTimer:
 			log.Info("grace period over: ending the remaining calls politely", "active_calls", runner.Active())
 			runner.EndAll()
@@ -537,19 +569,15 @@ func stringVars(m map[string]string) map[string]any {
 	return out
 }
 
-// healthHandler serves /healthz: 200 while serving, 503 while draining, so
-// a load balancer stops sending calls.
-func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool, ttsStats, asrStats func() any, rec *records.Recorder) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+// healthReport is what /healthz (and the admin pages' health page) shows.
+func healthReport(cfg serveConfig, srv *sip.Server, r *call.Runner, current *atomic.Pointer[loadedScript], draining *atomic.Bool, ttsStats, asrStats func() any, rec *records.Recorder) func() map[string]any {
+	return func() map[string]any {
 		l := current.Load()
-		status, code := "ok", http.StatusOK
+		status := "ok"
 		if draining.Load() {
-			status, code = "draining", http.StatusServiceUnavailable
+			status = "draining"
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]any{
+		return map[string]any{
 			"status": status, "version": version, "active_calls": srv.ActiveCalls(), "running_calls": r.Active(),
 			"max_calls": cfg.MaxCalls, "listen": cfg.Listen, "script": l.script.Name,
 			"script_version": l.script.Version, "script_loaded": l.at.UTC().Format(time.RFC3339),
@@ -557,8 +585,28 @@ func healthHandler(cfg serveConfig, srv *sip.Server, r *call.Runner, current *at
 			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(), "sip": srv.Stats(),
 			"registrations": srv.Registrations(), "tts": ttsStats(), "asr": asrStats(), "speech": r.SpeechStats(),
 			"store": rec.Stats(), "instance": cfg.Instance,
-		})
+		}
+	}
+}
+
+// httpHandler serves /healthz (200 while serving, 503 while draining, so a
+// load balancer stops sending calls; no login) and, when configured, the
+// admin pages and API at every other path.
+func httpHandler(report func() map[string]any, admin http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		h := report()
+		code := http.StatusOK
+		if h["status"] == "draining" {
+			code = http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(h)
 	})
+	if admin != nil {
+		mux.Handle("/", admin)
+	}
 	return mux
 }
 
