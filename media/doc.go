@@ -6,7 +6,10 @@
 // # Pieces
 //
 //   - Ports hands out one UDP socket per call from a port range.
-//   - Pacer sends the frames of all sessions on an absolute schedule.
+//   - Pacer sends the frames of all sessions on an absolute schedule. Its
+//     Totals add up the counters of every session it has run (for metrics:
+//     read when asked, nothing added to the packet paths) and Lateness is
+//     the distribution of how late frames left.
 //   - Session is one call: Start, Play/StopPlayback, Events, SetRemote
 //     (re-INVITE), SetSending (hold), SendDigit (RFC 4733 out, for the test
 //     caller), InjectDigit (SIP INFO in), Stats, Close.

@@ -1,6 +1,8 @@
 package media
 
 import (
+	"context"
+	"log/slog"
 	"time"
 
 	"github.com/hotline-dev/hotline/media/dtmf"
@@ -63,6 +65,18 @@ func (s *Session) emit(ev Event) {
 
 func (s *Session) emitDigit(d dtmf.Digit) {
 	s.st.digits.Add(1)
-	s.log.Debug("media: digit", "key", string(d.Key), "source", d.Source, "at", d.At)
+	switch d.Source {
+	case dtmf.SourceRFC4733:
+		s.st.digitsRFC4733.Add(1)
+	case dtmf.SourceInband:
+		s.st.digitsInband.Add(1)
+	case dtmf.SourceINFO:
+		s.st.digitsINFO.Add(1)
+	}
+	// Enabled first: building the line's attributes allocates, on the
+	// receive goroutine, even when debug lines are not wanted.
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("media: digit", "key", string(d.Key), "source", d.Source, "at", d.At)
+	}
 	s.emit(Event{Kind: EventDigit, Digit: d, At: d.At})
 }

@@ -225,6 +225,7 @@ func (s *Session) Start(ctx context.Context) {
 	s.started = true
 	now := time.Now()
 	s.startT.Store(&now)
+	s.pacer.track(s)
 	s.wg.Add(1)
 	go s.readLoop()
 	s.pacer.add(s)
@@ -262,6 +263,7 @@ func (s *Session) Close() error {
 	s.wg.Wait()
 	if started {
 		s.finalFlush()
+		s.pacer.retire(s)
 	}
 	s.evMu.Lock()
 	s.evClosed = true

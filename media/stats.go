@@ -1,6 +1,7 @@
 package media
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -31,6 +32,9 @@ type Stats struct {
 	MaxLateness          time.Duration
 
 	Digits        uint64 // digit events, all sources
+	DigitsRFC4733 uint64 // … of them telephone-events (RFC 4733)
+	DigitsInband  uint64 // … in-band tones
+	DigitsINFO    uint64 // … SIP INFO (InjectDigit with dtmf.SourceINFO)
 	EventsDropped uint64 // events dropped because the channel was full
 	RecordDropped uint64 // frames the recorder missed because it fell more than a second behind
 }
@@ -60,6 +64,7 @@ type counters struct {
 	packetsOut, bytesOut, sendErrors, lateFrames, skipped         atomic.Uint64
 	maxLate                                                       atomic.Int64
 	digits, eventsDropped, recordDropped                          atomic.Uint64
+	digitsRFC4733, digitsInband, digitsINFO                       atomic.Uint64
 }
 
 // Stats returns the session's counters.
@@ -77,6 +82,100 @@ func (s *Session) Stats() Stats {
 		Jitter: time.Duration(c.jitter.Load()), ReadErrors: c.readErrors.Load(),
 		PacketsOut: c.packetsOut.Load(), BytesOut: c.bytesOut.Load(), SendErrors: c.sendErrors.Load(),
 		LateFrames: c.lateFrames.Load(), SkippedFrames: c.skipped.Load(), MaxLateness: time.Duration(c.maxLate.Load()),
-		Digits: c.digits.Load(), EventsDropped: c.eventsDropped.Load(), RecordDropped: c.recordDropped.Load(),
+		Digits: c.digits.Load(), DigitsRFC4733: c.digitsRFC4733.Load(), DigitsInband: c.digitsInband.Load(),
+		DigitsINFO: c.digitsINFO.Load(), EventsDropped: c.eventsDropped.Load(), RecordDropped: c.recordDropped.Load(),
 	}
+}
+
+// add adds o's counters to st (Jitter and MaxLateness, which do not add
+// up, are left alone).
+func (st *Stats) add(o Stats) {
+	st.PacketsIn += o.PacketsIn
+	st.BytesIn += o.BytesIn
+	st.AudioIn += o.AudioIn
+	st.EventsIn += o.EventsIn
+	d, od := &st.Dropped, o.Dropped
+	d.Malformed += od.Malformed
+	d.Version += od.Version
+	d.RTCP += od.RTCP
+	d.PayloadType += od.PayloadType
+	d.Source += od.Source
+	d.SSRC += od.SSRC
+	d.Duplicate += od.Duplicate
+	d.Late += od.Late
+	st.Lost += o.Lost
+	st.Reordered += o.Reordered
+	st.SSRCChanges += o.SSRCChanges
+	st.ReadErrors += o.ReadErrors
+	st.PacketsOut += o.PacketsOut
+	st.BytesOut += o.BytesOut
+	st.SendErrors += o.SendErrors
+	st.LateFrames += o.LateFrames
+	st.SkippedFrames += o.SkippedFrames
+	st.Digits += o.Digits
+	st.DigitsRFC4733 += o.DigitsRFC4733
+	st.DigitsInband += o.DigitsInband
+	st.DigitsINFO += o.DigitsINFO
+	st.EventsDropped += o.EventsDropped
+	st.RecordDropped += o.RecordDropped
+}
+
+// Totals are the counters of every session a Pacer has run, added up: the
+// sessions that ended and the ones in progress. They only grow, so they
+// suit counters in a metrics system; reading them costs the media path
+// nothing (each session keeps its own counters, as ever, and the pacer
+// reads them when asked).
+type Totals struct {
+	Sessions int    // sessions in progress (started, not yet closed)
+	Started  uint64 // sessions started
+	// Stats are the sessions' counters added up. Jitter and MaxLateness,
+	// which do not add up, are zero: Pacer.Lateness has the distribution.
+	Stats
+}
+
+// sessionSet is a pacer's account of its sessions, for Totals: a session is
+// in live from Start to Close, then its final counters move to retired, in
+// one step under mu, so a total never goes back.
+type sessionSet struct {
+	mu      sync.Mutex
+	live    map[*Session]struct{}
+	retired Stats
+	started uint64
+}
+
+// track is called by Session.Start.
+func (p *Pacer) track(s *Session) {
+	ss := &p.sessions
+	ss.mu.Lock()
+	if ss.live == nil {
+		ss.live = map[*Session]struct{}{}
+	}
+	ss.live[s] = struct{}{}
+	ss.started++
+	ss.mu.Unlock()
+}
+
+// retire is called by Session.Close once the session's goroutines are done
+// (nothing counts packets any more).
+func (p *Pacer) retire(s *Session) {
+	ss := &p.sessions
+	ss.mu.Lock()
+	if _, ok := ss.live[s]; ok {
+		delete(ss.live, s)
+		ss.retired.add(s.Stats())
+	}
+	ss.mu.Unlock()
+}
+
+// Totals returns the counters of the pacer's sessions, ended and in
+// progress, added up.
+func (p *Pacer) Totals() Totals {
+	ss := &p.sessions
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	t := Totals{Sessions: len(ss.live), Started: ss.started, Stats: ss.retired}
+	for s := range ss.live {
+		t.add(s.Stats())
+	}
+	return t
 }

@@ -88,31 +88,6 @@ func bindListener(spec listenSpec, tlsConf *tls.Config, advertise string) (*list
 	return l, nil
 }
 
-// counters are the endpoint's statistics.
-type counters struct {
-	mu        sync.Mutex
-	requests  map[string]uint64
-	responses map[int]uint64
-}
-
-func (s *counters) request(method string) {
-	s.mu.Lock()
-	if s.requests == nil {
-		s.requests = map[string]uint64{}
-	}
-	s.requests[method]++
-	s.mu.Unlock()
-}
-
-func (s *counters) response(code int) {
-	s.mu.Lock()
-	if s.responses == nil {
-		s.responses = map[int]uint64{}
-	}
-	s.responses[code]++
-	s.mu.Unlock()
-}
-
 // endpoint is the SIP machinery shared by Server (UAS) and Dial (UAC): one
 // sipgo user agent, its listeners, the dialog table and the in-dialog
 // request handling.

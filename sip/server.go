@@ -27,8 +27,8 @@ type Stats struct {
 	Completed uint64 `json:"completed"` // accepted calls that have ended
 	Panics    uint64 `json:"panics"`    // handler panics recovered
 
-	Requests  map[string]uint64 `json:"requests"`  // requests received, by method
-	Responses map[int]uint64    `json:"responses"` // responses we generated, by status code (retransmissions not counted)
+	Requests  map[string]uint64 `json:"requests"`  // requests received, by method (other methods than Counters counts apart: "OTHER")
+	Responses map[int]uint64    `json:"responses"` // responses we generated, by status code (retransmissions not counted; codes outside 100-699: 0)
 
 	Security SecurityStats `json:"security"` // the inbound policy: rejections, bans, digest authentication
 }
@@ -148,27 +148,30 @@ func (s *Server) ActiveCalls() int {
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
+	c := s.Counters()
 	st := Stats{
-		Active:    s.ActiveCalls(),
-		Invites:   s.nInvites.Load(),
-		Accepted:  s.nAccepted.Load(),
-		Rejected:  s.nRejected.Load(),
-		Cancelled: s.nCancelled.Load(),
-		NoAck:     s.nNoAck.Load(),
-		Completed: s.nCompleted.Load(),
-		Panics:    s.nPanics.Load(),
+		Active:    c.Active,
+		Invites:   c.Invites,
+		Accepted:  c.Accepted,
+		Rejected:  c.Rejected,
+		Cancelled: c.Cancelled,
+		NoAck:     c.NoAck,
+		Completed: c.Completed,
+		Panics:    c.Panics,
 		Requests:  map[string]uint64{},
 		Responses: map[int]uint64{},
-		Security:  s.ep.securityStats(),
+		Security:  c.Security,
 	}
-	s.ep.stats.mu.Lock()
-	for k, v := range s.ep.stats.requests {
-		st.Requests[k] = v
+	for i, n := range c.Requests {
+		if n > 0 {
+			st.Requests[MethodName(i)] = n
+		}
 	}
-	for k, v := range s.ep.stats.responses {
-		st.Responses[k] = v
+	for code, n := range c.Responses {
+		if n > 0 {
+			st.Responses[code] = n
+		}
 	}
-	s.ep.stats.mu.Unlock()
 	return st
 }
 
