@@ -10,6 +10,7 @@ package speech
 import "C"
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -191,22 +193,84 @@ func (p *Pocketsphinx) Start(ctx context.Context, opts Options) (Stream, error) 
 	p.active[s] = struct{}{}
 	p.mu.Unlock()
 
-	mode := p.cfg.Search
+	s.mode = p.cfg.Search
 	if len(opts.Hints) == 0 {
-		mode = SearchLM
+		s.mode = SearchLM
 	}
-	err := d.begin(mode, opts.Hints, s.log)
+	s.hints = opts.Hints
+	// The utterance begins on the stream's goroutine: making a node's
+	// searches the first time takes a decoder 150–400 ms (the n-gram
+	// search), which must not hold up the call; the audio waits in the
+	// queue meanwhile, and decoding catches up at several times real time.
+	go s.run()
+	return s, nil
+}
+
+// begin starts the stream's utterance on its decoder (and the twin).
+func (s *psStream) begin() error {
+	d := s.d
+	err := d.begin(s.mode, s.hints, s.log)
 	if err == nil && d.mode == SearchHybrid {
-		if err = d.twin.begin(SearchJSGF, opts.Hints, s.log); err != nil {
+		if err = d.twin.begin(SearchJSGF, s.hints, s.log); err != nil {
 			C.ps_end_utt(d.ps)
+			d.mode = SearchLM // nothing of the twin to end
 		}
 	}
 	if err != nil {
-		p.release(s)
-		return nil, fmt.Errorf("pocketsphinx: start utterance: %w", err)
+		return fmt.Errorf("pocketsphinx: start utterance: %w", err)
 	}
-	go s.run()
-	return s, nil
+	return nil
+}
+
+// Prepare implements Preparer: it makes the searches of every hint set
+// (up to the per-decoder cache of 16) on every decoder, the decoders in
+// parallel. It takes every decoder from the pool while it works, so it is
+// meant for start-up, before calls come; it waits within ctx for decoders
+// in use. After it, a node's first caller does not wait for its search.
+func (p *Pocketsphinx) Prepare(ctx context.Context, hintSets [][]string) error {
+	mode := p.cfg.Search
+	if mode == SearchLM || len(hintSets) == 0 {
+		return nil
+	}
+	hintSets = hintSets[:min(len(hintSets), psMaxSearches)]
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range p.cfg.Workers {
+		var d *psDecoder
+		select {
+		case d = <-p.free:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Go(func() {
+			defer func() { p.free <- d }()
+			for _, hints := range hintSets {
+				if len(hints) == 0 {
+					continue
+				}
+				own := mode
+				var err error
+				if mode == SearchHybrid {
+					own = SearchNgram
+					_, err = d.twin.search(SearchJSGF, hints, p.log)
+				}
+				if _, err2 := d.search(own, hints, p.log); err == nil {
+					err = err2
+				}
+				if err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	p.log.Info("pocketsphinx searches prepared", "sets", len(hintSets), "decoders", p.cfg.Workers, "took", time.Since(start).Round(time.Millisecond))
+	return firstErr
 }
 
 // release returns a stream's decoder to the pool.
@@ -340,6 +404,7 @@ func (d *psDecoder) search(mode string, hints []string, log *slog.Logger) (strin
 	if name, ok := d.searches[key]; ok {
 		return name, nil
 	}
+	made := time.Now()
 	usable, skipped := usableHints(hints, d.wordPhones)
 	if len(skipped) > 0 {
 		log.Debug("pocketsphinx: hints with words not in the dictionary skipped", "hints", skipped)
@@ -428,7 +493,7 @@ func (d *psDecoder) search(mode string, hints []string, log *slog.Logger) (strin
 	}
 	d.searches[key] = key
 	d.order = append(d.order, key)
-	log.Debug("pocketsphinx: search made", "search", key, "hints", len(usable))
+	log.Debug("pocketsphinx: search made", "search", key, "hints", len(usable), "took", time.Since(made).Round(time.Millisecond))
 	return key, nil
 }
 
@@ -652,6 +717,8 @@ type psStream struct {
 	dropped  atomic.Int64
 	res      Result
 	err      error
+	mode     string   // the search of the utterance
+	hints    []string // its hints
 }
 
 // Write implements Stream: it copies the audio to the decoder's queue and
@@ -703,6 +770,9 @@ func (s *psStream) run() {
 	defer s.p.release(s)
 	defer close(s.partials)
 	d := s.d
+	if err := s.begin(); err != nil {
+		s.err = err // the audio is drained and dropped; Close returns it
+	}
 	last, lastPartial := "", 0
 	feed := func(pcm []int16) bool {
 		if s.err != nil {

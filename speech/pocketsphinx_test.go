@@ -369,3 +369,38 @@ func TestPocketsphinxHints(t *testing.T) {
 		t.Errorf("language model result without confidence: %+v", res)
 	}
 }
+
+// TestPocketsphinxPrepare: the searches made ahead serve the next
+// utterances, and a Start does not wait for a search to be made (the
+// stream's goroutine makes it).
+func TestPocketsphinxPrepare(t *testing.T) {
+	r := needPocketsphinx(t, PocketsphinxConfig{Workers: 2})
+	set, hints := loadASRSet(t)
+	if err := r.Prepare(context.Background(), [][]string{hints, hints[:20], nil}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range set[:2] {
+		res := recognise(t, r, p.pcm, hints)
+		t.Logf("%q → %q", p.text, res.Text)
+		if res.Text == "" {
+			t.Errorf("%s: nothing recognised after Prepare", p.name)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Prepare(ctx, [][]string{hints[:5]}); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Prepare with a cancelled context: %v", err)
+	}
+	// Every decoder came back to the pool.
+	var streams []Stream
+	for range 2 {
+		st, err := r.Start(context.Background(), Options{Hints: hints[:7]})
+		if err != nil {
+			t.Fatalf("a decoder is missing after Prepare: %v", err)
+		}
+		streams = append(streams, st)
+	}
+	for _, st := range streams {
+		st.Abort()
+	}
+}

@@ -24,6 +24,14 @@ type Recognizer interface {
 	Start(ctx context.Context, opts Options) (Stream, error)
 }
 
+// Preparer is a Recognizer that can get ready for hint sets ahead of the
+// first utterance that uses them (pocketsphinx builds a language model and a
+// grammar per set, tens of milliseconds each per decoder), so that no caller
+// waits for it. The serve calls it after loading a script.
+type Preparer interface {
+	Prepare(ctx context.Context, hintSets [][]string) error
+}
+
 // Options describe what a stream will hear.
 type Options struct {
 	// Language is the script's BCP 47 language ("en-US", "zh-CN").

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -339,6 +340,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return failed("hotline serve: speech recognition: %v", err)
 	}
+	prepareRecognizer(ctx, rec, ls.script, log)
 	var dialer atomic.Pointer[sip.Server] // set once the server exists: bridge transfers dial from it
 	callCfg := call.Config{
 		Dial: func(ctx context.Context, dc sip.DialConfig, target string) (*sip.Call, error) {
@@ -464,6 +466,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		log.Info("script reloaded", "script", l.script.Name, "script_version", l.script.Version,
 			"previous_version", old.script.Version, "trigger", why)
 		go prerender(&l)
+		// Not prepareRecognizer: it takes every decoder, and calls are in
+		// progress; a new node's search is made by its first utterance, on
+		// the recogniser's goroutine.
 		return &l
 	}
 	// Live learning: the script's files are watched, so that an answer staff
@@ -806,4 +811,37 @@ func (sw *scriptWatcher) run() {
 func (sw *scriptWatcher) close() {
 	sw.w.Close()
 	<-sw.done
+}
+
+// prepareRecognizer has the recogniser get ready for every listening node's
+// phrases of the script (pocketsphinx builds a language model and a grammar
+// per node: 150–400 ms, which the first caller at each node would otherwise
+// wait for). At start-up only, before calls come.
+func prepareRecognizer(ctx context.Context, rec speech.Recognizer, s *dialog.Script, log *slog.Logger) {
+	p, ok := rec.(speech.Preparer)
+	if !ok {
+		return
+	}
+	if lc, ok := rec.(speech.LanguageChecker); ok && !lc.Understands(s.Language) {
+		return
+	}
+	names := make([]string, 0, len(s.Nodes))
+	for name := range s.Nodes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	seen := map[string]bool{}
+	var sets [][]string
+	for _, name := range names {
+		h := s.NodeHints(name)
+		key := strings.Join(h, "\x00")
+		if len(h) == 0 || seen[key] {
+			continue
+		}
+		seen[key] = true
+		sets = append(sets, h)
+	}
+	if err := p.Prepare(ctx, sets); err != nil && ctx.Err() == nil {
+		log.Warn("speech recognition: preparing the script's searches failed; they are made on first use", "err", err)
+	}
 }
