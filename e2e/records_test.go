@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -249,6 +250,25 @@ func TestCallRecords(t *testing.T) {
 	}
 	if len(problems) > 0 {
 		t.Errorf("%s\nturns:\n%s\nthe call's log:\n%s", strings.Join(problems, "\n"), turnsOf(turns), s.callLog(id))
+	}
+
+	// The same call in the Prometheus metrics (no login needed).
+	res, err := httpClient.Get("http://" + s.HTTP + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`hotline_calls_total{outcome="resolved"} 1`,
+		`hotline_turns_total{outcome="no_match"} 1`,
+		`hotline_rtp_packets_total{direction="in"}`,
+		`hotline_sip_requests_total{method="INVITE"} 1`,
+		`hotline_store_write_duration_seconds_count{op="end"} 1`,
+	} {
+		if res.StatusCode != 200 || !strings.Contains(string(scrape), want) {
+			t.Errorf("/metrics (%d) has no %s", res.StatusCode, want)
+		}
 	}
 }
 

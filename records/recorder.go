@@ -56,6 +56,11 @@ type Options struct {
 	EndWait time.Duration
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// OnWrite, optional, gets every store write's kind ("start", "turn",
+	// "end", …), duration and error; OnDrop every write dropped (metrics).
+	// They run on the writer's goroutines and must not block.
+	OnWrite func(op string, took time.Duration, err error)
+	OnDrop  func()
 }
 
 // Recorder writes the records of a server's calls. Install its hooks in a
@@ -111,6 +116,7 @@ func New(o Options) *Recorder {
 		o.Timeout = DefaultTimeout
 	}
 	r := &Recorder{o: o, w: newWriter(o.Workers, o.Queue, o.Timeout, o.Logger), log: o.Logger, calls: map[*sip.Call]*callRec{}}
+	r.w.onWrite, r.w.onDrop = o.OnWrite, o.OnDrop
 	r.cwd, _ = os.Getwd()
 	if o.DataDir != "" {
 		r.dataDir = o.DataDir

@@ -23,6 +23,8 @@ type writer struct {
 	shards  []chan job
 	timeout time.Duration // of one job
 	log     *slog.Logger
+	onWrite func(op string, took time.Duration, err error) // Options.OnWrite
+	onDrop  func()
 
 	mu     sync.RWMutex // held (read) while a job is being queued; Close takes it to close the shards
 	closed bool
@@ -97,6 +99,9 @@ func (w *writer) put(j job, wait time.Duration) bool {
 
 func (w *writer) drop(j job, why string) {
 	n := w.dropped.Add(1)
+	if w.onDrop != nil {
+		w.onDrop()
+	}
 	// One line per drop would flood the log when the database is down
 	// under load: the first, then every 100th.
 	if n == 1 || n%100 == 0 {
@@ -117,6 +122,9 @@ func (w *writer) work(ch chan job) {
 		err := j.do(ctx)
 		took := time.Since(start)
 		cancel()
+		if w.onWrite != nil {
+			w.onWrite(j.what, took, err)
+		}
 		w.busyNS.Add(int64(took))
 		for {
 			m := w.maxNS.Load()

@@ -17,6 +17,8 @@ import (
 	"github.com/hotline-dev/hotline/call"
 	"github.com/hotline-dev/hotline/dialog"
 	"github.com/hotline-dev/hotline/learn"
+	"github.com/hotline-dev/hotline/metrics"
+	"github.com/hotline-dev/hotline/records"
 	"github.com/hotline-dev/hotline/privacy"
 	"github.com/hotline-dev/hotline/sip"
 	"github.com/hotline-dev/hotline/store"
@@ -272,5 +274,41 @@ func askReload(ctx context.Context, ch chan<- reloadRequest) error {
 		return ctx.Err()
 	case <-time.After(10 * time.Second):
 		return errors.New("the server did not reload in time")
+	}
+}
+
+// installMetrics counts each call's end (outcome, duration), each understood
+// input and each recognition, chaining the hooks already set.
+func installMetrics(cfg *call.Config, m *metrics.Metrics) {
+	var answered sync.Map // *sip.Call → time.Time
+	prevAnswer, prevFinish, prevTurn, prevSpeech := cfg.OnAnswer, cfg.OnFinish, cfg.OnTurn, cfg.OnSpeech
+	cfg.OnAnswer = func(c *sip.Call, a call.Answer) {
+		answered.Store(c, a.At)
+		if prevAnswer != nil {
+			prevAnswer(c, a)
+		}
+	}
+	cfg.OnFinish = func(c *sip.Call, f call.Finish) {
+		var d time.Duration
+		if at, ok := answered.LoadAndDelete(c); ok {
+			d = f.At.Sub(at.(time.Time))
+		}
+		outcome, _ := records.Outcome(f)
+		m.CallEnded(outcome, d)
+		if prevFinish != nil {
+			prevFinish(c, f)
+		}
+	}
+	cfg.OnTurn = func(c *sip.Call, u dialog.Understood) {
+		m.Turn(u.Outcome)
+		if prevTurn != nil {
+			prevTurn(c, u)
+		}
+	}
+	cfg.OnSpeech = func(c *sip.Call, r call.SpeechReport) {
+		m.Recognition(r.Backend, r.Recognition(), r.Outcome)
+		if prevSpeech != nil {
+			prevSpeech(c, r)
+		}
 	}
 }

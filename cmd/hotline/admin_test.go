@@ -21,7 +21,7 @@ import (
 // paths are not served; with one, they ask for a login.
 func TestAdminMount(t *testing.T) {
 	report := func() map[string]any { return map[string]any{"status": "ok"} }
-	off := httpHandler(report, nil)
+	off := httpHandler(report, nil, nil)
 	for path, want := range map[string]int{"/healthz": 200, "/": 404, "/api/calls": 404} {
 		rec := httptest.NewRecorder()
 		off.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -54,7 +54,7 @@ func TestAdminMount(t *testing.T) {
 	if err != nil || admin == nil {
 		t.Fatalf("admin handler: %v %v", admin, err)
 	}
-	on := httpHandler(report, admin)
+	on := httpHandler(report, nil, admin)
 	rec := httptest.NewRecorder()
 	on.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 	if rec.Code != 200 {

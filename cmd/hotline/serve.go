@@ -30,6 +30,7 @@ import (
 	"github.com/hotline-dev/hotline/examples"
 	"github.com/hotline-dev/hotline/learn"
 	"github.com/hotline-dev/hotline/media"
+	"github.com/hotline-dev/hotline/metrics"
 	"github.com/hotline-dev/hotline/privacy"
 	"github.com/hotline-dev/hotline/records"
 	"github.com/hotline-dev/hotline/sip"
@@ -263,7 +264,50 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if cfg.Privacy.Redact {
 		redactor = privacy.New(privacy.WithNow(time.Now))
 	}
-	recorder := records.New(records.Options{
+	// Metrics: its sources read what is made below; /metrics is served only
+	// once all of it exists.
+	var (
+		runner       *call.Runner
+		dialer       atomic.Pointer[sip.Server] // set once the server exists: bridge transfers dial from it
+		pacer        *media.Pacer
+		recorder     *records.Recorder
+		caches       []*speech.Cache
+		drainingFlag atomic.Bool
+	)
+	m := metrics.New(metrics.Sources{
+		Version: version, MaxCalls: cfg.MaxCalls,
+		ActiveCalls: func() int {
+			if s := dialer.Load(); s != nil {
+				return s.ActiveCalls()
+			}
+			return 0
+		},
+		Draining: drainingFlag.Load,
+		SIP: func() sip.Counters {
+			if s := dialer.Load(); s != nil {
+				return s.Counters()
+			}
+			return sip.Counters{}
+		},
+		Media:    func() media.Totals { return pacer.Totals() },
+		Lateness: func(b []time.Duration) media.Lateness { return pacer.Lateness(b) },
+		Speech: func() metrics.Speech {
+			st := runner.SpeechStats()
+			return metrics.Speech{BargeIns: st.BargeIns, FallbackBusy: st.FallbackBusy, FallbackUnavailable: st.FallbackUnavailable,
+				FallbackTimeout: st.FallbackTimeout, FallbackError: st.FallbackError, NoRecognizer: st.NoRecognizer, FramesDropped: st.FramesDropped}
+		},
+		PromptCache: func() speech.Stats {
+			var sum speech.Stats
+			for _, c := range caches {
+				st := c.Stats()
+				sum.Hits, sum.Renders, sum.Errors = sum.Hits+st.Hits, sum.Renders+st.Renders, sum.Errors+st.Errors
+			}
+			return sum
+		},
+		StoreQueue: func() int { return int(recorder.Stats().QueueDepth) },
+	})
+	recorder = records.New(records.Options{
+		OnWrite: m.StoreWrite, OnDrop: m.StoreDropped,
 		Store: st, Backend: cfg.dbBackend(), DataDir: cfg.Data, Redactor: redactor, Numbers: numbers,
 		Grades: cfg.Records.Grades, Grouper: learn.NewGrouper(learn.GrouperOptions{}),
 		Workers: cfg.Records.Workers, Queue: cfg.Records.Queue, Wait: cfg.Records.Wait, Logger: log,
@@ -294,7 +338,8 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return failed("hotline serve: text to speech: %v", err)
 	}
-	tts := speech.NewCache(cfg.Data, synth) // it keeps its files under DATA/prompts
+	tts := speech.NewCache(cfg.Data, m.Synthesizer(synth)) // it keeps its files under DATA/prompts
+	caches = append(caches, tts)
 	// A speech server can fail: espeak-ng speaks what it could not, so that
 	// callers hear another voice rather than silence.
 	var fallback *speech.Cache
@@ -303,7 +348,8 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		if es, err := speech.NewEspeak(speech.EspeakOptions{}); err != nil {
 			log.Warn("text to speech: no espeak-ng to fall back on when the speech server fails", "err", err)
 		} else {
-			fallback, fallbackSynth = speech.NewCache(cfg.Data, es), es
+			fallback, fallbackSynth = speech.NewCache(cfg.Data, m.Synthesizer(es)), es
+			caches = append(caches, fallback)
 		}
 	}
 	prerender := func(l *loadedScript) {
@@ -330,7 +376,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return failed("hotline serve: rtp ports: %v", err)
 	}
-	pacer := media.NewPacer(0)
+	pacer = media.NewPacer(0)
 	defer pacer.Close()
 
 	// One prompt set per script version, so recorded prompts are decoded once.
@@ -341,7 +387,6 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return failed("hotline serve: speech recognition: %v", err)
 	}
 	prepareRecognizer(ctx, rec, ls.script, log)
-	var dialer atomic.Pointer[sip.Server] // set once the server exists: bridge transfers dial from it
 	callCfg := call.Config{
 		Dial: func(ctx context.Context, dc sip.DialConfig, target string) (*sip.Call, error) {
 			s := dialer.Load()
@@ -380,8 +425,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	live := newLiveCalls()
 	live.install(&callCfg, numbers)
+	installMetrics(&callCfg, m)
 	recorder.Install(&callCfg)
-	runner := call.New(callCfg)
+	runner = call.New(callCfg)
 
 	var tlsConf *tls.Config
 	if cfg.TLSCert != "" {
@@ -407,7 +453,6 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ctx) }()
 
-	var drainingFlag atomic.Bool
 	var httpSrv *http.Server
 	reloads := &reloadLog{}
 	reloadReqs := make(chan reloadRequest)
@@ -423,7 +468,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		if admin == nil {
 			log.Info("admin pages off: no admin.users or admin.tokens in the configuration (hotline passwd NAME makes one)")
 		}
-		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: httpHandler(report, admin), ReadHeaderTimeout: 5 * time.Second}
+		httpSrv = &http.Server{Addr: cfg.HTTP, Handler: httpHandler(report, m.Handler(), admin), ReadHeaderTimeout: 5 * time.Second}
 		ln, err := net.Listen("tcp", cfg.HTTP)
 		if err != nil {
 			stop()
@@ -447,6 +492,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		if err != nil {
 			log.Error("reload rejected: the old script keeps serving", "errors", formatErr(err, "en"), "trigger", why)
 			reloads.add(web.Reload{At: time.Now(), Trigger: why, Version: current.Load().script.Version, Errors: strings.Split(formatErr(err, "en"), "\n")})
+			m.ScriptReload(false)
 			return nil
 		}
 		old := current.Load()
@@ -455,6 +501,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 			return nil
 		}
 		reloads.add(web.Reload{At: time.Now(), Trigger: why, Version: l.script.Version, OK: true})
+		m.ScriptReload(true)
 		current.Store(&l)
 		promptsMu.Lock()
 		for s := range prompts { // running calls hold theirs; new calls take the new version's
@@ -595,10 +642,13 @@ func healthReport(cfg serveConfig, srv *sip.Server, r *call.Runner, current *ato
 }
 
 // httpHandler serves /healthz (200 while serving, 503 while draining, so a
-// load balancer stops sending calls; no login) and, when configured, the
-// admin pages and API at every other path.
-func httpHandler(report func() map[string]any, admin http.Handler) http.Handler {
+// load balancer stops sending calls; no login), /metrics (Prometheus; no
+// login) and, when configured, the admin pages and API at every other path.
+func httpHandler(report func() map[string]any, metrics, admin http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("/metrics", metrics) // no login, like /healthz: scrapers are configured by operators
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		h := report()
 		code := http.StatusOK
