@@ -10,7 +10,6 @@ package speech
 import "C"
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,15 +61,18 @@ const (
 // pocketsphinx decoder is not safe for concurrent use); each stream takes
 // one for the length of its utterance, or fails with ErrBusy.
 type Pocketsphinx struct {
-	cfg     PocketsphinxConfig
-	log     *slog.Logger
-	free    chan *psDecoder
-	all     []*psDecoder
-	mu      sync.Mutex
-	closed  bool
-	active  map[*psStream]struct{}
-	dropped atomic.Int64 // audio writes dropped because a decoder fell behind
-	busy    atomic.Int64 // Starts refused with ErrBusy
+	cfg    PocketsphinxConfig
+	log    *slog.Logger
+	free   chan *psDecoder
+	all    []*psDecoder
+	mu     sync.Mutex
+	closed bool
+	active map[*psStream]struct{}
+	// lastStart is when a stream last started (Prepare leaves a single
+	// decoder alone while calls use it).
+	lastStart time.Time
+	dropped   atomic.Int64 // audio writes dropped because a decoder fell behind
+	busy      atomic.Int64 // Starts refused with ErrBusy
 }
 
 // psLogger receives pocketsphinx's own messages; the library's log is
@@ -172,6 +174,7 @@ func (p *Pocketsphinx) Start(ctx context.Context, opts Options) (Stream, error) 
 		p.mu.Unlock()
 		return nil, fmt.Errorf("pocketsphinx: closed: %w", ErrUnavailable)
 	}
+	p.lastStart = time.Now()
 	var d *psDecoder
 	select {
 	case d = <-p.free:
@@ -223,54 +226,101 @@ func (s *psStream) begin() error {
 }
 
 // Prepare implements Preparer: it makes the searches of every hint set
-// (up to the per-decoder cache of 16) on every decoder, the decoders in
-// parallel. It takes every decoder from the pool while it works, so it is
-// meant for start-up, before calls come; it waits within ctx for decoders
-// in use. After it, a node's first caller does not wait for its search.
+// (up to the per-decoder cache of 16) on every decoder, in the background
+// of calls: it borrows a free decoder for one set at a time (150–400 ms),
+// and only while another decoder stays free for a caller (with a single
+// decoder, only while no stream has started for 1 s). A decoder in use is
+// prepared when it comes back. It returns when every decoder has every set,
+// or ctx ends; a stream that needs a search not made yet makes it itself,
+// on its own goroutine.
 func (p *Pocketsphinx) Prepare(ctx context.Context, hintSets [][]string) error {
 	mode := p.cfg.Search
-	if mode == SearchLM || len(hintSets) == 0 {
+	if mode == SearchLM {
 		return nil
 	}
-	hintSets = hintSets[:min(len(hintSets), psMaxSearches)]
-	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range p.cfg.Workers {
-		var d *psDecoder
-		select {
-		case d = <-p.free:
-		case <-ctx.Done():
-			wg.Wait()
-			return ctx.Err()
+	var sets [][]string
+	for _, h := range hintSets {
+		if len(h) > 0 && len(sets) < psMaxSearches {
+			sets = append(sets, h)
 		}
-		wg.Go(func() {
-			defer func() { p.free <- d }()
-			for _, hints := range hintSets {
-				if len(hints) == 0 {
-					continue
-				}
-				own := mode
-				var err error
-				if mode == SearchHybrid {
-					own = SearchNgram
-					_, err = d.twin.search(SearchJSGF, hints, p.log)
-				}
-				if _, err2 := d.search(own, hints, p.log); err == nil {
-					err = err2
-				}
-				if err != nil {
-					mu.Lock()
-					firstErr = cmp.Or(firstErr, err)
-					mu.Unlock()
+	}
+	if len(sets) == 0 {
+		return nil
+	}
+	own := mode
+	if mode == SearchHybrid {
+		own = SearchNgram
+	}
+	start := time.Now()
+	done := map[*psDecoder]bool{}
+	made := 0
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for len(done) < p.cfg.Workers {
+		d, closed := p.borrow()
+		if closed {
+			return fmt.Errorf("pocketsphinx: closed: %w", ErrUnavailable)
+		}
+		if d == nil {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tick.C:
+				continue
+			}
+		}
+		// One set this decoder lacks, then the decoder goes back.
+		missing := false
+		for _, hints := range sets {
+			if _, ok := d.searches[searchKey(own, hints)]; ok {
+				continue
+			}
+			missing = true
+			if mode == SearchHybrid {
+				if _, err := d.twin.search(SearchJSGF, hints, p.log); err != nil {
+					p.log.Warn("pocketsphinx: preparing a grammar failed", "err", err)
 				}
 			}
-		})
+			if _, err := d.search(own, hints, p.log); err != nil {
+				p.log.Warn("pocketsphinx: preparing a search failed", "err", err)
+			}
+			made++
+			break
+		}
+		if !missing {
+			done[d] = true
+		}
+		p.free <- d
 	}
-	wg.Wait()
-	p.log.Info("pocketsphinx searches prepared", "sets", len(hintSets), "decoders", p.cfg.Workers, "took", time.Since(start).Round(time.Millisecond))
-	return firstErr
+	p.log.Info("pocketsphinx searches prepared", "sets", len(sets), "decoders", p.cfg.Workers, "made", made,
+		"took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// borrow takes a free decoder for preparing, or nil: only while another
+// stays free (one decoder: while no stream started in the last second).
+func (p *Pocketsphinx) borrow() (d *psDecoder, closed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, true
+	}
+	spare := 1
+	if p.cfg.Workers == 1 {
+		spare = 0
+		if time.Since(p.lastStart) < time.Second {
+			return nil, false
+		}
+	}
+	if len(p.free) <= spare {
+		return nil, false
+	}
+	select {
+	case d := <-p.free:
+		return d, false
+	default:
+		return nil, false
+	}
 }
 
 // release returns a stream's decoder to the pool.

@@ -386,7 +386,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return failed("hotline serve: speech recognition: %v", err)
 	}
-	prepareRecognizer(ctx, rec, ls.script, log)
+	go prepareRecognizer(ctx, rec, ls.script, log)
 	callCfg := call.Config{
 		Dial: func(ctx context.Context, dc sip.DialConfig, target string) (*sip.Call, error) {
 			s := dialer.Load()
@@ -513,9 +513,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		log.Info("script reloaded", "script", l.script.Name, "script_version", l.script.Version,
 			"previous_version", old.script.Version, "trigger", why)
 		go prerender(&l)
-		// Not prepareRecognizer: it takes every decoder, and calls are in
-		// progress; a new node's search is made by its first utterance, on
-		// the recogniser's goroutine.
+		go prepareRecognizer(ctx, rec, l.script, log)
 		return &l
 	}
 	// Live learning: the script's files are watched, so that an answer staff
@@ -865,8 +863,8 @@ func (sw *scriptWatcher) close() {
 
 // prepareRecognizer has the recogniser get ready for every listening node's
 // phrases of the script (pocketsphinx builds a language model and a grammar
-// per node: 150–400 ms, which the first caller at each node would otherwise
-// wait for). At start-up only, before calls come.
+// per node: 150–400 ms per decoder, which the first caller at each node
+// would otherwise wait for), in the background of calls.
 func prepareRecognizer(ctx context.Context, rec speech.Recognizer, s *dialog.Script, log *slog.Logger) {
 	p, ok := rec.(speech.Preparer)
 	if !ok {
