@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -201,7 +199,7 @@ func (s *server) listCalls(ctx context.Context, cq callQuery) (store.CallPage, e
 		f.Number = cq.Number
 		page, err = s.cfg.Store.ListCalls(ctx, f)
 	default:
-		page, err = unionCalls(ctx, s.cfg.Store, f, cq.Number, s.cfg.NumberHash(cq.Number))
+		page, err = store.ListCallsByNumber(ctx, s.cfg.Store, f, cq.Number, s.cfg.NumberHash(cq.Number))
 	}
 	if err != nil && isBadCursor(err) {
 		return page, badf("cursor: not a cursor of this listing (use the next value of the previous page)")
@@ -215,111 +213,6 @@ func isStoredHash(s string) bool { return storedHashRE.MatchString(s) }
 
 // isBadCursor recognises the store's error for a cursor it did not make.
 func isBadCursor(err error) bool { return strings.Contains(err.Error(), "bad cursor") }
-
-// unionCursor is the cursor of a merged listing: each listing's cursor
-// and whether it is used up.
-type unionCursor struct {
-	A     string `json:"a,omitempty"`
-	B     string `json:"b,omitempty"`
-	ADone bool   `json:"ad,omitempty"`
-	BDone bool   `json:"bd,omitempty"`
-}
-
-const unionPrefix = "u1."
-
-// unionCalls lists the calls whose stored caller or called number is
-// number OR whose caller hash is hash (the store ANDs its filters), newest
-// first, without duplicates. It is the algorithm of `hotline calls
-// --number` (cmd/hotline), which cannot be imported from here.
-func unionCalls(ctx context.Context, st store.Store, f store.CallFilter, number, hash string) (store.CallPage, error) {
-	if hash == "" {
-		f.Number = number
-		return st.ListCalls(ctx, f)
-	}
-	var cur unionCursor
-	if f.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(f.Cursor, unionPrefix))
-		if !strings.HasPrefix(f.Cursor, unionPrefix) || err != nil || json.Unmarshal(b, &cur) != nil {
-			return store.CallPage{}, errors.New("bad cursor")
-		}
-	}
-	n := f.Limit
-	if n <= 0 {
-		n = 50
-	}
-	fa, fb, both := f, f, f
-	fa.Number, fa.CallerHash, fa.Cursor = number, "", cur.A
-	fb.Number, fb.CallerHash, fb.Cursor = "", hash, cur.B
-	both.Number, both.CallerHash, both.Cursor, both.Limit = number, hash, "", 1
-	side := func(f store.CallFilter, done bool) (store.CallPage, error) {
-		if done { // only its total counts
-			f.Cursor, f.Limit = "", 1
-			p, err := st.ListCalls(ctx, f)
-			p.Calls, p.Next = nil, ""
-			return p, err
-		}
-		f.Limit = n
-		return st.ListCalls(ctx, f)
-	}
-	pa, err := side(fa, cur.ADone)
-	if err != nil {
-		return pa, err
-	}
-	pb, err := side(fb, cur.BDone)
-	if err != nil {
-		return pb, err
-	}
-	pboth, err := st.ListCalls(ctx, both)
-	if err != nil {
-		return pboth, err
-	}
-	page := store.CallPage{Calls: []store.Call{}, Total: pa.Total + pb.Total - pboth.Total}
-	newer := func(x, y store.Call) bool {
-		if !x.StartedAt.Equal(y.StartedAt) {
-			return x.StartedAt.After(y.StartedAt)
-		}
-		return x.ID > y.ID
-	}
-	i, j := 0, 0
-	for len(page.Calls) < n && (i < len(pa.Calls) || j < len(pb.Calls)) {
-		switch {
-		case i < len(pa.Calls) && j < len(pb.Calls) && pa.Calls[i].ID == pb.Calls[j].ID:
-			page.Calls = append(page.Calls, pa.Calls[i])
-			i, j = i+1, j+1
-		case j >= len(pb.Calls) || (i < len(pa.Calls) && newer(pa.Calls[i], pb.Calls[j])):
-			page.Calls = append(page.Calls, pa.Calls[i])
-			i++
-		default:
-			page.Calls = append(page.Calls, pb.Calls[j])
-			j++
-		}
-	}
-	advance := func(f store.CallFilter, p store.CallPage, used int, cur string, done bool) (string, bool, error) {
-		switch {
-		case done:
-			return "", true, nil
-		case used == 0:
-			return cur, len(p.Calls) == 0, nil
-		case used == len(p.Calls):
-			return p.Next, p.Next == "", nil
-		}
-		f.Limit = used
-		q, err := st.ListCalls(ctx, f)
-		return q.Next, q.Next == "", err
-	}
-	var next unionCursor
-	if next.A, next.ADone, err = advance(fa, pa, i, cur.A, cur.ADone); err != nil {
-		return page, err
-	}
-	if next.B, next.BDone, err = advance(fb, pb, j, cur.B, cur.BDone); err != nil {
-		return page, err
-	}
-	if !next.ADone || !next.BDone {
-		b, _ := json.Marshal(next)
-		page.Next = unionPrefix + base64.RawURLEncoding.EncodeToString(b)
-	}
-	return page, nil
-}
 
 // callDetail is a call with its turns (GET /api/calls/{id}).
 type callDetail struct {

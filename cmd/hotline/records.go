@@ -13,7 +13,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -686,107 +685,7 @@ func recList(ctx context.Context, st store.Store, f store.CallFilter, number, ha
 		f.Number = number
 		return st.ListCalls(ctx, f)
 	}
-	return recUnion(ctx, st, f, number, hash)
-}
-
-// recUnionCursor is the cursor of a merged listing: each listing's store
-// cursor, and whether it is used up.
-type recUnionCursor struct {
-	A     string `json:"a,omitempty"`
-	B     string `json:"b,omitempty"`
-	ADone bool   `json:"ad,omitempty"`
-	BDone bool   `json:"bd,omitempty"`
-}
-
-const recUnionPrefix = "u1."
-
-func recUnion(ctx context.Context, st store.Store, f store.CallFilter, number, hash string) (store.CallPage, error) {
-	var cur recUnionCursor
-	if f.Cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(f.Cursor, recUnionPrefix))
-		if !strings.HasPrefix(f.Cursor, recUnionPrefix) || err != nil || json.Unmarshal(b, &cur) != nil {
-			return store.CallPage{}, errors.New("bad cursor")
-		}
-	}
-	n := f.Limit
-	if n <= 0 {
-		n = 50
-	}
-	fa, fb, both := f, f, f
-	fa.Number, fa.CallerHash, fa.Cursor = number, "", cur.A
-	fb.Number, fb.CallerHash, fb.Cursor = "", hash, cur.B
-	both.Number, both.CallerHash, both.Cursor, both.Limit = number, hash, "", 1
-	side := func(f store.CallFilter, done bool) (store.CallPage, error) {
-		if done { // only its total counts
-			f.Cursor, f.Limit = "", 1
-			p, err := st.ListCalls(ctx, f)
-			p.Calls, p.Next = nil, ""
-			return p, err
-		}
-		f.Limit = n
-		return st.ListCalls(ctx, f)
-	}
-	pa, err := side(fa, cur.ADone)
-	if err != nil {
-		return pa, err
-	}
-	pb, err := side(fb, cur.BDone)
-	if err != nil {
-		return pb, err
-	}
-	pboth, err := st.ListCalls(ctx, both)
-	if err != nil {
-		return pboth, err
-	}
-	page := store.CallPage{Calls: []store.Call{}, Total: pa.Total + pb.Total - pboth.Total}
-	newer := func(x, y store.Call) bool {
-		if !x.StartedAt.Equal(y.StartedAt) {
-			return x.StartedAt.After(y.StartedAt)
-		}
-		return x.ID > y.ID
-	}
-	// Each page holds n calls unless its listing has no more, so the merge
-	// never runs past a page whose listing goes on.
-	i, j := 0, 0
-	for len(page.Calls) < n && (i < len(pa.Calls) || j < len(pb.Calls)) {
-		switch {
-		case i < len(pa.Calls) && j < len(pb.Calls) && pa.Calls[i].ID == pb.Calls[j].ID:
-			page.Calls = append(page.Calls, pa.Calls[i])
-			i, j = i+1, j+1
-		case j >= len(pb.Calls) || (i < len(pa.Calls) && newer(pa.Calls[i], pb.Calls[j])):
-			page.Calls = append(page.Calls, pa.Calls[i])
-			i++
-		default:
-			page.Calls = append(page.Calls, pb.Calls[j])
-			j++
-		}
-	}
-	// Where each listing goes on: after the calls of it that were used.
-	advance := func(f store.CallFilter, p store.CallPage, used int, cur string, done bool) (string, bool, error) {
-		switch {
-		case done:
-			return "", true, nil
-		case used == 0:
-			return cur, len(p.Calls) == 0, nil
-		case used == len(p.Calls):
-			return p.Next, p.Next == "", nil
-		}
-		f.Limit = used
-		q, err := st.ListCalls(ctx, f)
-		return q.Next, q.Next == "", err
-	}
-	var next recUnionCursor
-	if next.A, next.ADone, err = advance(fa, pa, i, cur.A, cur.ADone); err != nil {
-		return page, err
-	}
-	if next.B, next.BDone, err = advance(fb, pb, j, cur.B, cur.BDone); err != nil {
-		return page, err
-	}
-	if !next.ADone || !next.BDone {
-		b, _ := json.Marshal(next)
-		page.Next = recUnionPrefix + base64.RawURLEncoding.EncodeToString(b)
-	}
-	return page, nil
+	return store.ListCallsByNumber(ctx, st, f, number, hash)
 }
 
 func recCallsTable(w io.Writer, calls []store.Call, lang string) {
