@@ -100,6 +100,10 @@ type asrConfig struct {
 	Model       string        `yaml:"model,omitempty"`
 	Timeout     time.Duration `yaml:"timeout,omitempty"`       // end of speech → result, at most
 	MaxInFlight int           `yaml:"max_in_flight,omitempty"` // openai: concurrent requests; pocketsphinx: decoders
+	// Search is how pocketsphinx uses a question's phrases: hybrid (default:
+	// an n-gram model of them and their grammar at once), ngram, grammar,
+	// keywords (spotting) or lm (the general English model, phrases ignored).
+	Search string `yaml:"search,omitempty"`
 }
 
 // ttsConfig chooses the speech synthesiser.
@@ -579,6 +583,9 @@ func (c serveConfig) validate() error {
 	default:
 		errs = append(errs, fmt.Sprintf("tts %q: want espeak or openai", c.TTS.Backend))
 	}
+	if _, ok := psSearches[c.ASR.Search]; !ok {
+		errs = append(errs, fmt.Sprintf("asr.search %q: want hybrid, ngram, grammar, keywords or lm", c.ASR.Search))
+	}
 	if c.ASR.Timeout < 0 || c.ASR.MaxInFlight < 0 {
 		errs = append(errs, "asr timeout and max_in_flight cannot be negative")
 	}
@@ -684,4 +691,9 @@ func maskURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// psSearches are asr.search's values → the pocketsphinx search modes.
+var psSearches = map[string]string{
+	"": "", "hybrid": "hybrid", "ngram": "ngram", "grammar": "jsgf", "keywords": "kws", "lm": "lm",
 }

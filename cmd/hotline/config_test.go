@@ -157,6 +157,14 @@ tts: {backend: openai, url: "http://127.0.0.1:8001/v1", api_key: sk-tts, voice: 
 			t.Errorf("%v: want an error", args)
 		}
 	}
+	os.WriteFile(file, []byte("asr: {backend: pocketsphinx, search: grammar}\n"), 0o644)
+	if cfg, err := resolveWith(t, file, nil); err != nil || psSearches[cfg.ASR.Search] != "jsgf" {
+		t.Errorf("asr.search grammar: %+v %v", cfg.ASR, err)
+	}
+	os.WriteFile(file, []byte("asr: {search: whisper}\n"), 0o644)
+	if _, err := resolveWith(t, file, nil); err == nil || !strings.Contains(err.Error(), "asr.search") {
+		t.Errorf("asr.search whisper: %v, want an error naming asr.search", err)
+	}
 }
 
 func TestConfigRecordsAndPrivacy(t *testing.T) {

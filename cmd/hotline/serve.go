@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -721,7 +722,7 @@ func newRecognizer(cfg serveConfig, log *slog.Logger) (speech.Recognizer, func()
 		log.Info("speech recognition: off (asr none): questions take keys only")
 		return nil, func() any { return map[string]string{"backend": "none"} }, nil
 	}
-	p, err := speech.NewPocketsphinx(speech.PocketsphinxConfig{Workers: cfg.ASR.MaxInFlight, Logger: log})
+	p, err := speech.NewPocketsphinx(speech.PocketsphinxConfig{Workers: cfg.ASR.MaxInFlight, Search: psSearches[cfg.ASR.Search], Logger: log})
 	if err != nil {
 		if cfg.ASR.Backend == "pocketsphinx" {
 			return nil, nil, err
@@ -731,7 +732,7 @@ func newRecognizer(cfg serveConfig, log *slog.Logger) (speech.Recognizer, func()
 			"(or use --asr openai --asr-url URL)", "error", err)
 		return nil, func() any { return map[string]string{"backend": "none", "why": err.Error()} }, nil
 	}
-	log.Info("speech recognition: pocketsphinx (embedded, English)")
+	log.Info("speech recognition: pocketsphinx (embedded, English)", "search", cmp.Or(cfg.ASR.Search, "hybrid"))
 	return p, func() any {
 		dropped, busy := p.Stats()
 		return map[string]any{"backend": p.Name(), "dropped_frames": dropped, "busy": busy}
