@@ -361,10 +361,8 @@ func (s *server) hourly(ctx context.Context, day time.Time) (hourChart, error) {
 			Y: round1(chartBottom - hgt), H: round1(hgt), LabelX: round1(x + slot/2), Future: future[h]})
 	}
 	if top > 0 {
-		for _, v := range []int{top / 2, top} {
-			if v > 0 {
-				ch.Grid = append(ch.Grid, gridLine{Y: round1(chartBottom - float64(v)/float64(top)*(chartBottom-chartTop)), Value: v})
-			}
+		for _, v := range []int{0, top / 2, top} { // the baseline is labelled too
+			ch.Grid = append(ch.Grid, gridLine{Y: round1(chartBottom - float64(v)/float64(top)*(chartBottom-chartTop)), Value: v})
 		}
 	}
 	return ch, nil
