@@ -36,3 +36,6 @@ func (*Pocketsphinx) Stats() (dropped, busy int64) { return 0, 0 }
 
 // Close does nothing.
 func (*Pocketsphinx) Close() error { return nil }
+
+// Prepare implements Preparer: always ErrUnavailable.
+func (*Pocketsphinx) Prepare(context.Context, [][]string) error { return errNoPocketsphinx }
