@@ -32,7 +32,11 @@ func (r *frameRecorder) WriteFrame(caller, bot []int16) error {
 				r.err = err
 			}
 			r.mu.Unlock()
-			r.stereo = nil // a full disk must not stop the call: stop recording instead
+			// A full disk must not stop the call: stop recording instead,
+			// and close the file now (its header gets what was written),
+			// since the end of the call closes only a recording still going.
+			_ = r.stereo.Close()
+			r.stereo = nil
 		}
 	}
 	r.mu.Lock()
