@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,11 +22,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", for reading every value
 
 	"github.com/hotline-dev/hotline/media/wav"
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // The call records of `hotline serve` (records/, docs/operations.md "Call
@@ -579,41 +578,7 @@ func TestLearnedFileReload(t *testing.T) {
 // the test skips, or fails under CI=true, as the store's tests do.
 func postgresSchemaURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("HOTLINE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("HOTLINE_TEST_POSTGRES is not set and CI=true: CI must run the PostgreSQL tests " +
-				"(`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)`)")
-		}
-		t.Skip("HOTLINE_TEST_POSTGRES is not set: skipping (`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)`)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("HOTLINE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("e2e_records_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE")
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.New(t)
 }
 
 // ---------------------------------------------------------------------------

@@ -6,15 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hotline-dev/hotline/call"
 	"github.com/hotline-dev/hotline/dialog"
@@ -22,6 +18,7 @@ import (
 	"github.com/hotline-dev/hotline/privacy"
 	"github.com/hotline-dev/hotline/sip"
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 func testLogger() *slog.Logger {
@@ -46,45 +43,13 @@ func sqliteStore(t *testing.T) store.Store {
 // it, a failure under CI=true, as the store's own tests).
 func postgresStore(t *testing.T) store.Store {
 	t.Helper()
-	base := os.Getenv("HOTLINE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("HOTLINE_TEST_POSTGRES is not set and CI=true: `export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)`")
-		}
-		t.Skip("HOTLINE_TEST_POSTGRES is not set: skipping the PostgreSQL variant")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("HOTLINE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("records_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, schemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	st, err := store.Open(ctx, u.String(), store.Options{Instance: "test"})
+	st, err := store.Open(context.Background(), storetest.New(t), store.Options{Instance: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		st.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE")
-			conn.Close(ctx)
-		}
-	})
+	t.Cleanup(func() { st.Close() })
 	return st
 }
-
-var schemaSeq atomic.Int64
 
 // tonePrompts stands in for text to speech: 20 ms of tone a character, at
 // most 2 s.

@@ -2,18 +2,14 @@ package store_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 func TestSQLite(t *testing.T) {
@@ -21,63 +17,8 @@ func TestSQLite(t *testing.T) {
 }
 
 func TestPostgres(t *testing.T) {
-	u := postgresURL(t)
-	runSuite(t, func(t *testing.T) string { return postgresSchema(t, u) })
-}
-
-// postgresURL is the test server's URL from HOTLINE_TEST_POSTGRES. Without
-// it the PostgreSQL tests skip, except in CI, which must run them.
-func postgresURL(tb testing.TB) string {
-	u := os.Getenv("HOTLINE_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("HOTLINE_TEST_POSTGRES is not set and CI=true: CI must run the PostgreSQL tests " +
-				"(`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)` starts a local server and prints its URL)")
-		}
-		tb.Skip("HOTLINE_TEST_POSTGRES is not set: skipping the PostgreSQL tests " +
-			"(`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)` starts a local server and prints its URL)")
-	}
-	return u
-}
-
-var schemaSeq atomic.Int64
-
-// postgresSchema creates an empty schema for one test, dropped after it,
-// and returns the server URL with search_path set to it: each test sees a
-// fresh database, and tests run in parallel on one server.
-func postgresSchema(tb testing.TB, base string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("HOTLINE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("hotline_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, schemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			tb.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	u := storetest.URL(t)
+	runSuite(t, func(t *testing.T) string { return storetest.Schema(t, u) })
 }
 
 func TestSQLiteFiles(t *testing.T) {

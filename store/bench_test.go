@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotline-dev/hotline/store"
 	"github.com/hotline-dev/hotline/store/storebench"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // BenchmarkWriteEvents_*: b.N simulated calls, 100 at a time, each writing
@@ -19,8 +20,8 @@ func BenchmarkWriteEvents_SQLite(b *testing.B) {
 }
 
 func BenchmarkWriteEvents_Postgres(b *testing.B) {
-	u := postgresURL(b)
-	benchWrites(b, func(b *testing.B) string { return postgresSchema(b, u) })
+	u := storetest.URL(b)
+	benchWrites(b, func(b *testing.B) string { return storetest.Schema(b, u) })
 }
 
 func benchWrites(b *testing.B, newDSN func(b *testing.B) string) {
@@ -50,7 +51,7 @@ func BenchmarkListCalls_SQLite(b *testing.B) {
 }
 
 func BenchmarkListCalls_Postgres(b *testing.B) {
-	benchList(b, postgresSchema(b, postgresURL(b)))
+	benchList(b, storetest.New(b))
 }
 
 const seedCalls = 100000

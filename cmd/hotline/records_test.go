@@ -6,19 +6,16 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hotline-dev/hotline/privacy"
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // recFix is a store with a fixture of calls, turns and questions, and a data
@@ -46,56 +43,9 @@ func recBackends(t *testing.T, fn func(t *testing.T, newDSN func(t *testing.T, d
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		u := os.Getenv("HOTLINE_TEST_POSTGRES")
-		if u == "" {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("HOTLINE_TEST_POSTGRES is not set and CI=true: CI must run the PostgreSQL tests " +
-					"(`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)` starts a local server and prints its URL)")
-			}
-			t.Skip("HOTLINE_TEST_POSTGRES is not set: skipping the PostgreSQL run " +
-				"(`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)` starts a local server and prints its URL)")
-		}
-		fn(t, func(t *testing.T, _ string) string { return recPostgresSchema(t, u) })
+		u := storetest.URL(t)
+		fn(t, func(t *testing.T, _ string) string { return storetest.Schema(t, u) })
 	})
-}
-
-var recSchemaSeq atomic.Int64
-
-// recPostgresSchema creates an empty schema for one test, dropped after it,
-// and returns the server URL with search_path set to it.
-func recPostgresSchema(t *testing.T, base string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("HOTLINE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("hotline_cmd_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, recSchemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 const (

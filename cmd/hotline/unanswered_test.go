@@ -7,20 +7,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hotline-dev/hotline/dialog"
 	"github.com/hotline-dev/hotline/learn"
 	"github.com/hotline-dev/hotline/store"
+	"github.com/hotline-dev/hotline/store/storetest"
 )
 
 // uaEnv clears the environment the unanswered commands read.
@@ -411,16 +408,7 @@ func TestUnansweredHelp(t *testing.T) {
 // without HOTLINE_TEST_POSTGRES, except in CI).
 func TestUnansweredPostgres(t *testing.T) {
 	uaEnv(t)
-	base := os.Getenv("HOTLINE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("HOTLINE_TEST_POSTGRES is not set and CI=true: CI must run the PostgreSQL tests " +
-				"(`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)` starts a local server and prints its URL)")
-		}
-		t.Skip("HOTLINE_TEST_POSTGRES is not set: skipping the PostgreSQL tests " +
-			"(`export HOTLINE_TEST_POSTGRES=$(./.ci/postgres)` starts a local server and prints its URL)")
-	}
-	s := uaSeed(t, uaPostgresSchema(t, base))
+	s := uaSeed(t, storetest.New(t))
 	out, code := s.run(t, "list", "--format", "json")
 	if code != 0 || !strings.Contains(out, `"total": 3`) {
 		t.Fatalf("list: exit %d\n%s", code, out)
@@ -436,41 +424,4 @@ func TestUnansweredPostgres(t *testing.T) {
 	if got := uaMatch(t, script, "when do you shut"); got != "opening_hours" {
 		t.Errorf("after: %q", got)
 	}
-}
-
-var uaSchemaSeq atomic.Int64
-
-func uaPostgresSchema(t *testing.T, base string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("HOTLINE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("hotline_cli_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, uaSchemaSeq.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
