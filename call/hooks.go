@@ -5,6 +5,7 @@ import (
 
 	"github.com/hotline-dev/hotline/dialog"
 	"github.com/hotline-dev/hotline/media/vad"
+	"github.com/hotline-dev/hotline/sip"
 )
 
 // The record hooks: what a call tells Config.OnAnswer, OnPrompt, OnInput and
@@ -143,4 +144,39 @@ func (cr *run) inputHook(u dialog.Understood) {
 type heardUtterance struct {
 	confidence float64
 	audio      []int16
+}
+
+// Observer is a set of hooks one observer of the calls sets (the records,
+// the live-calls list, the metrics); Config.Observe adds it beside the
+// others.
+type Observer struct {
+	OnAnswer  func(c *sip.Call, a Answer)
+	OnPrompt  func(c *sip.Call, p Prompt)
+	OnInput   func(c *sip.Call, in Input)
+	OnTurn    func(c *sip.Call, u dialog.Understood)
+	OnSpeech  func(c *sip.Call, r SpeechReport)
+	OnHandoff func(c *sip.Call, h Handoff)
+	OnFinish  func(c *sip.Call, f Finish)
+}
+
+// Observe adds o's hooks to the config: each runs after the hook already
+// set for the same event, so several observers see every call.
+func (cfg *Config) Observe(o Observer) {
+	cfg.OnAnswer = chainHook(cfg.OnAnswer, o.OnAnswer)
+	cfg.OnPrompt = chainHook(cfg.OnPrompt, o.OnPrompt)
+	cfg.OnInput = chainHook(cfg.OnInput, o.OnInput)
+	cfg.OnTurn = chainHook(cfg.OnTurn, o.OnTurn)
+	cfg.OnSpeech = chainHook(cfg.OnSpeech, o.OnSpeech)
+	cfg.OnHandoff = chainHook(cfg.OnHandoff, o.OnHandoff)
+	cfg.OnFinish = chainHook(cfg.OnFinish, o.OnFinish)
+}
+
+func chainHook[T any](first, then func(*sip.Call, T)) func(*sip.Call, T) {
+	switch {
+	case first == nil:
+		return then
+	case then == nil:
+		return first
+	}
+	return func(c *sip.Call, v T) { first(c, v); then(c, v) }
 }

@@ -2,7 +2,10 @@ package call
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/hotline-dev/hotline/sip"
 )
 
 // brokenStereo fails every write, like a full disk.
@@ -31,5 +34,23 @@ func TestRecorderWriteErrorClosesTheFile(t *testing.T) {
 	}
 	if r.err == nil {
 		t.Error("the write error was not kept")
+	}
+}
+
+// TestObserveChains: every observer sees each event, in the order they were
+// added, and a missing hook is skipped.
+func TestObserveChains(t *testing.T) {
+	var cfg Config
+	var got []string
+	cfg.Observe(Observer{OnFinish: func(*sip.Call, Finish) { got = append(got, "records") }})
+	cfg.Observe(Observer{OnAnswer: func(*sip.Call, Answer) { got = append(got, "live answer") }})
+	cfg.Observe(Observer{OnFinish: func(*sip.Call, Finish) { got = append(got, "metrics") }})
+	cfg.OnAnswer(nil, Answer{})
+	cfg.OnFinish(nil, Finish{})
+	if want := "live answer,records,metrics"; strings.Join(got, ",") != want {
+		t.Errorf("hooks ran %v, want %s", got, want)
+	}
+	if cfg.OnPrompt != nil || cfg.OnTurn != nil {
+		t.Error("hooks nobody set are not nil")
 	}
 }

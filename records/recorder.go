@@ -128,34 +128,10 @@ func New(o Options) *Recorder {
 	return r
 }
 
-// Install sets the record hooks of cfg (OnAnswer, OnPrompt, OnInput,
-// OnHandoff, OnFinish), keeping any hook already set: it runs first.
+// Install adds the record hooks to cfg (OnAnswer, OnPrompt, OnInput,
+// OnHandoff, OnFinish) beside any already set, which run first.
 func (r *Recorder) Install(cfg *call.Config) {
-	if prev := cfg.OnAnswer; prev != nil {
-		cfg.OnAnswer = func(c *sip.Call, a call.Answer) { prev(c, a); r.answer(c, a) }
-	} else {
-		cfg.OnAnswer = r.answer
-	}
-	if prev := cfg.OnPrompt; prev != nil {
-		cfg.OnPrompt = func(c *sip.Call, p call.Prompt) { prev(c, p); r.prompt(c, p) }
-	} else {
-		cfg.OnPrompt = r.prompt
-	}
-	if prev := cfg.OnInput; prev != nil {
-		cfg.OnInput = func(c *sip.Call, in call.Input) { prev(c, in); r.input(c, in) }
-	} else {
-		cfg.OnInput = r.input
-	}
-	if prev := cfg.OnHandoff; prev != nil {
-		cfg.OnHandoff = func(c *sip.Call, h call.Handoff) { prev(c, h); r.handoff(c, h) }
-	} else {
-		cfg.OnHandoff = r.handoff
-	}
-	if prev := cfg.OnFinish; prev != nil {
-		cfg.OnFinish = func(c *sip.Call, f call.Finish) { prev(c, f); r.finish(c, f) }
-	} else {
-		cfg.OnFinish = r.finish
-	}
+	cfg.Observe(call.Observer{OnAnswer: r.answer, OnPrompt: r.prompt, OnInput: r.input, OnHandoff: r.handoff, OnFinish: r.finish})
 }
 
 // Close waits for the queued writes (bounded by ctx; what is left then is

@@ -50,37 +50,22 @@ type liveCalls struct {
 
 func newLiveCalls() *liveCalls { return &liveCalls{calls: map[string]*web.LiveCall{}} }
 
-// install chains the tracker's hooks before the ones already set.
+// install adds the tracker's hooks to cfg.
 func (l *liveCalls) install(cfg *call.Config, numbers privacy.NumberPolicy) {
-	prevAnswer, prevInput, prevPrompt, prevFinish := cfg.OnAnswer, cfg.OnInput, cfg.OnPrompt, cfg.OnFinish
-	cfg.OnAnswer = func(c *sip.Call, a call.Answer) {
-		l.mu.Lock()
-		l.calls[c.ID] = &web.LiveCall{ID: c.ID, Caller: numbers.Keep(c.Caller()), Called: c.Called(), Started: a.At}
-		l.mu.Unlock()
-		if prevAnswer != nil {
-			prevAnswer(c, a)
-		}
-	}
-	cfg.OnPrompt = func(c *sip.Call, p call.Prompt) {
-		l.setNode(c.ID, p.Node)
-		if prevPrompt != nil {
-			prevPrompt(c, p)
-		}
-	}
-	cfg.OnInput = func(c *sip.Call, in call.Input) {
-		l.setNode(c.ID, in.State.Node)
-		if prevInput != nil {
-			prevInput(c, in)
-		}
-	}
-	cfg.OnFinish = func(c *sip.Call, f call.Finish) {
-		l.mu.Lock()
-		delete(l.calls, c.ID)
-		l.mu.Unlock()
-		if prevFinish != nil {
-			prevFinish(c, f)
-		}
-	}
+	cfg.Observe(call.Observer{
+		OnAnswer: func(c *sip.Call, a call.Answer) {
+			l.mu.Lock()
+			l.calls[c.ID] = &web.LiveCall{ID: c.ID, Caller: numbers.Keep(c.Caller()), Called: c.Called(), Started: a.At}
+			l.mu.Unlock()
+		},
+		OnPrompt: func(c *sip.Call, p call.Prompt) { l.setNode(c.ID, p.Node) },
+		OnInput:  func(c *sip.Call, in call.Input) { l.setNode(c.ID, in.State.Node) },
+		OnFinish: func(c *sip.Call, _ call.Finish) {
+			l.mu.Lock()
+			delete(l.calls, c.ID)
+			l.mu.Unlock()
+		},
+	})
 }
 
 func (l *liveCalls) setNode(id, node string) {
@@ -278,37 +263,20 @@ func askReload(ctx context.Context, ch chan<- reloadRequest) error {
 }
 
 // installMetrics counts each call's end (outcome, duration), each understood
-// input and each recognition, chaining the hooks already set.
+// input and each recognition.
 func installMetrics(cfg *call.Config, m *metrics.Metrics) {
 	var answered sync.Map // *sip.Call → time.Time
-	prevAnswer, prevFinish, prevTurn, prevSpeech := cfg.OnAnswer, cfg.OnFinish, cfg.OnTurn, cfg.OnSpeech
-	cfg.OnAnswer = func(c *sip.Call, a call.Answer) {
-		answered.Store(c, a.At)
-		if prevAnswer != nil {
-			prevAnswer(c, a)
-		}
-	}
-	cfg.OnFinish = func(c *sip.Call, f call.Finish) {
-		var d time.Duration
-		if at, ok := answered.LoadAndDelete(c); ok {
-			d = f.At.Sub(at.(time.Time))
-		}
-		outcome, _ := records.Outcome(f)
-		m.CallEnded(outcome, d)
-		if prevFinish != nil {
-			prevFinish(c, f)
-		}
-	}
-	cfg.OnTurn = func(c *sip.Call, u dialog.Understood) {
-		m.Turn(u.Outcome)
-		if prevTurn != nil {
-			prevTurn(c, u)
-		}
-	}
-	cfg.OnSpeech = func(c *sip.Call, r call.SpeechReport) {
-		m.Recognition(r.Backend, r.Recognition(), r.Outcome)
-		if prevSpeech != nil {
-			prevSpeech(c, r)
-		}
-	}
+	cfg.Observe(call.Observer{
+		OnAnswer: func(c *sip.Call, a call.Answer) { answered.Store(c, a.At) },
+		OnFinish: func(c *sip.Call, f call.Finish) {
+			var d time.Duration
+			if at, ok := answered.LoadAndDelete(c); ok {
+				d = f.At.Sub(at.(time.Time))
+			}
+			outcome, _ := records.Outcome(f)
+			m.CallEnded(outcome, d)
+		},
+		OnTurn:   func(_ *sip.Call, u dialog.Understood) { m.Turn(u.Outcome) },
+		OnSpeech: func(_ *sip.Call, r call.SpeechReport) { m.Recognition(r.Backend, r.Recognition(), r.Outcome) },
+	})
 }
