@@ -35,6 +35,13 @@ const (
 	// the oldest is dropped (a caller whose clock runs fast, or a burst):
 	// the recording stays within this of the bot's track.
 	callerBacklog = 60 * time.Millisecond
+	// recordBuffer is how much audio each side of the recorder may hold
+	// while it waits for its tick: recordLag plus an idle wake of the
+	// receive goroutine, twice over. A receive goroutine held up longer
+	// than that (a machine far past its capacity) loses the oldest audio,
+	// counted in Stats.RecordDropped, rather than holding more memory per
+	// call: at 500 calls every KiB here is half a MiB.
+	recordBuffer = 320 * time.Millisecond
 )
 
 // rxState is owned by the receive goroutine.
@@ -81,7 +88,7 @@ func (rx *rxState) init(s *Session) {
 	rx.release = s.release
 	rx.rec = s.rec
 	if rx.rec != nil {
-		rx.caller = newSampleQueue(SampleRate / 2)
+		rx.caller = newSampleQueue(int(recordBuffer * SampleRate / time.Second))
 		rx.callerF = make([]int16, s.spf)
 		rx.botF = make([]int16, s.spf)
 	}
@@ -311,7 +318,11 @@ func (rx *rxState) flushRecorder(s *Session, all bool) {
 	if rx.rec == nil || rx.recShort {
 		return
 	}
-	now := s.since()
+	rx.flushRecorderAt(s, s.since(), all)
+}
+
+// flushRecorderAt is flushRecorder at stream time now.
+func (rx *rxState) flushRecorderAt(s *Session, now time.Duration, all bool) {
 	for {
 		s.recMu.Lock()
 		at, ok := s.recBot.peek()

@@ -199,7 +199,7 @@ func NewSession(cfg Config) (*Session, error) {
 	s.ts = binary.BigEndian.Uint32(r[6:])
 	s.remote.Store(&remoteState{addr: udpAddrPort(cfg.Remote), codec: cfg.Codec, law: l, dtmfPT: cfg.DTMFPayload})
 	if s.rec != nil {
-		s.recBot = newFrameRing(int(time.Second/pt), s.spf)
+		s.recBot = newFrameRing(int((recordBuffer+pt-1)/pt), s.spf)
 	}
 	s.rx.init(s)
 	return s, nil

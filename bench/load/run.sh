@@ -33,7 +33,7 @@ sox -n -r 8000 -c 1 -b 16 "$OUT/script/short.wav" synth 1 sine 600 vol 0.3
 
 "$OUT/hotline" serve --script "$OUT/script/ivr.yaml" --listen "udp:127.0.0.1:$SIP_PORT" \
   --http "127.0.0.1:$HTTP_PORT" --rtp-ports "$RTP_MIN-$RTP_MAX" --data "$OUT/data" --record="$RECORD" \
-  --max-calls $((LIMIT * 2)) --log-level warn --log-format json > "$OUT/hotline.log" 2>&1 &
+  --max-calls $((LIMIT * 2)) --log-level warn --log-format json ${EXTRA:-} > "$OUT/hotline.log" 2>&1 &
 HL=$!
 cleanup() { kill "$HL" 2>/dev/null || true; [ -n "${TS:-}" ] && kill "$TS" 2>/dev/null || true; }
 trap cleanup EXIT

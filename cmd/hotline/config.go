@@ -56,6 +56,11 @@ type serveConfig struct {
 	Records   recordsConfig   `yaml:"records"`
 	Privacy   privacyConfig   `yaml:"privacy"`
 	Retention retentionConfig `yaml:"retention"`
+
+	// Pprof, when set, serves Go's profiler (net/http/pprof) on this
+	// loopback address, apart from the admin pages: for measuring under
+	// load (bench/load), never on by default.
+	Pprof string `yaml:"pprof"`
 }
 
 // recordsConfig tunes the call records.
@@ -192,6 +197,7 @@ func (f *serveFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.DB, "db", "", "call records database: a postgres:// URL or a SQLite file (default DATA/hotline.db)")
 	fs.StringVar(&f.cfg.Instance, "instance", "", "this process's name in the records (default hostname:first-listen-address)")
 	fs.IntVar(&f.cfg.Retention.Days, "retention-days", 0, "delete the records of calls that ended more than this many days ago (0: keep)")
+	fs.StringVar(&f.cfg.Pprof, "pprof", "", "serve Go's profiler on this loopback address (127.0.0.1:PORT), for measuring under load")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets masked) and exit")
 }
 
@@ -264,6 +270,8 @@ func (f *serveFlags) resolve(fs *pflag.FlagSet) (serveConfig, error) {
 			cfg.Instance = f.cfg.Instance
 		case "retention-days":
 			cfg.Retention.Days = f.cfg.Retention.Days
+		case "pprof":
+			cfg.Pprof = f.cfg.Pprof
 		}
 	})
 	if cfg.Instance == "" {
@@ -342,6 +350,7 @@ func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
 	str("HOTLINE_SCRIPT", &cfg.Script)
 	str("HOTLINE_DATA", &cfg.Data)
 	str("HOTLINE_HTTP", &cfg.HTTP)
+	str("HOTLINE_PPROF", &cfg.Pprof)
 	str("HOTLINE_LOG_LEVEL", &cfg.LogLevel)
 	str("HOTLINE_LOG_FORMAT", &cfg.LogFormat)
 	str("HOTLINE_TLS_CERT", &cfg.TLSCert)
@@ -519,6 +528,13 @@ func (c serveConfig) validate() error {
 	}
 	if c.MaxCalls < 1 {
 		errs = append(errs, "max-calls must be at least 1")
+	}
+	if c.Pprof != "" {
+		// The profiler shows memory and stacks: loopback only.
+		host, _, err := net.SplitHostPort(c.Pprof)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			errs = append(errs, fmt.Sprintf("pprof %q: want a loopback address and port, e.g. 127.0.0.1:6060", c.Pprof))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

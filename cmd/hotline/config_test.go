@@ -65,10 +65,14 @@ func TestConfigErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"--listen", "sctp:1.2.3.4:5060"}, {"--listen", "udp:localhost:5060"}, {"--rtp-ports", "5-10"},
 		{"--listen", "tls:127.0.0.1:5061"}, {"--max-calls", "0"}, {"--log-level", "loud"}, {"--advertise", "example.com"},
+		{"--pprof", "0.0.0.0:6060"}, {"--pprof", "6060"},
 	} {
 		if _, err := resolveWith(t, "", nil, args...); err == nil {
 			t.Errorf("%v: want an error", args)
 		}
+	}
+	if c, err := resolveWith(t, "", nil, "--pprof", "127.0.0.1:6060"); err != nil || c.Pprof != "127.0.0.1:6060" {
+		t.Errorf("--pprof on loopback: %+v, %v", c.Pprof, err)
 	}
 	if _, err := resolveWith(t, "", map[string]string{"HOTLINE_RTP_TIMEOUT": "soon"}); err == nil {
 		t.Error("bad env duration accepted")

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -481,6 +482,17 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 			}
 		}()
 	}
+	if cfg.Pprof != "" {
+		pl, err := net.Listen("tcp", cfg.Pprof)
+		if err != nil {
+			stop()
+			return failed("hotline serve: pprof %s: %v", cfg.Pprof, err)
+		}
+		ps := &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = ps.Serve(pl) }()
+		defer ps.Close()
+		log.Info("profiler on", "addr", cfg.Pprof)
+	}
 	log.Info("hotline serving", "listen", cfg.Listen, "http", cfg.HTTP, "script", ls.script.Name,
 		"script_version", ls.script.Version, "data", cfg.Data, "max_calls", cfg.MaxCalls, "version", version,
 		"records", cfg.dbBackend(), "instance", cfg.Instance)
@@ -661,6 +673,17 @@ func httpHandler(report func() map[string]any, metrics, admin http.Handler) http
 	if admin != nil {
 		mux.Handle("/", admin)
 	}
+	return mux
+}
+
+// pprofHandler serves net/http/pprof's pages on their usual paths.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
