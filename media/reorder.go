@@ -45,13 +45,7 @@ type slot struct {
 	skip    bool // taken by a packet that is not audio: no frame, no loss
 	seq     uint16
 	at      time.Duration
-	payload []byte
-}
-
-func (r *reorder) init() {
-	for i := range r.slots {
-		r.slots[i].payload = make([]byte, 0, 320)
-	}
+	payload []byte // allocated when a slot is first used: most calls never reorder
 }
 
 func (r *reorder) reset() {

@@ -11,7 +11,6 @@ import (
 // lost packet) and the push results.
 func run(seqs ...uint16) (string, []pushResult) {
 	var r reorder
-	r.init()
 	var out []string
 	var res []pushResult
 	rel := func(p []byte, _ time.Duration, lost int) {
@@ -120,7 +119,6 @@ func TestHistogram(t *testing.T) {
 
 func TestReorderSkipsEventNumbers(t *testing.T) {
 	var r reorder
-	r.init()
 	var got []byte
 	lostTotal := 0
 	rel := func(p []byte, _ time.Duration, lost int) { got = append(got, p[0]); lostTotal += lost }

@@ -83,8 +83,6 @@ type ssrcLock struct {
 func (rx *rxState) init(s *Session) {
 	rx.buf = make([]byte, readBuffer)
 	rx.pcm = make([]int16, 0, maxAudioPayload)
-	rx.det = dtmf.NewDetector()
-	rx.reorder.init()
 	rx.release = s.release
 	rx.rec = s.rec
 	if rx.rec != nil {
@@ -298,6 +296,11 @@ const maxLostFill = 10
 func (s *Session) callerAudio(pcm []int16, at time.Duration) {
 	rx := &s.rx
 	if s.remote.Load().dtmfPT == 0 {
+		if rx.det == nil {
+			// Made on first use: most peers negotiate telephone-event,
+			// and then the in-band detector's 2 KiB are never needed.
+			rx.det = dtmf.NewDetector()
+		}
 		for _, d := range rx.det.Process(pcm, at) {
 			s.emitDigit(d)
 		}

@@ -670,3 +670,27 @@ func BenchmarkPush(b *testing.B) {
 		})
 	}
 }
+
+// TestNoAudio: a detector that keeps no audio reports the same events at
+// the same times, with no Audio at Start.
+func TestNoAudio(t *testing.T) {
+	pcm := line(concat(time.Second, trim(load(t, "hello")), time.Second, trim(load(t, "second")), 2*time.Second))
+	want := run(Config{}, pcm)
+	got := run(Config{NoAudio: true}, pcm)
+	if len(got) != len(want) || count(want, Start) != 2 {
+		t.Fatalf("events %v, want %v (two starts)", kinds(got), kinds(want))
+	}
+	for i, ev := range got {
+		w := want[i]
+		if ev.Kind != w.Kind || ev.At != w.At || ev.Begin != w.Begin || ev.SpeechEnd != w.SpeechEnd || ev.Reason != w.Reason {
+			t.Errorf("event %d: %+v, want %+v", i, ev, w)
+		}
+		if ev.Audio != nil {
+			t.Errorf("event %d (%v) has %d samples of audio", i, ev.Kind, len(ev.Audio))
+		}
+	}
+	d := New(Config{NoAudio: true})
+	if allocs := testing.AllocsPerRun(100, func() { d.Push(pcm[:160]) }); allocs != 0 {
+		t.Errorf("%v allocations a frame", allocs)
+	}
+}
