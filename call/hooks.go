@@ -72,6 +72,16 @@ type Finish struct {
 	// Recording is the stereo recording's path, "" when there is none (not
 	// recorded, or the file could not be created).
 	Recording string
+	// Talk is how long the caller spoke in the call, and TalkSpurts in how
+	// many stretches (utterances), as a voice activity detector on all of
+	// the caller's audio found them (Config.TalkTime). An utterance counts
+	// from its onset to the end of its last speech frame (pauses shorter
+	// than 600 ms inside it included); one still going at the end counts
+	// to the end of the caller's audio. Echo of the bot's prompts on the
+	// line may count as the caller's speech. Both are zero when TalkTime is
+	// off, and when the call's media never started.
+	Talk       time.Duration
+	TalkSpurts int
 }
 
 // samplesOf is how many 8 kHz samples d holds.

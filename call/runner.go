@@ -71,6 +71,11 @@ type Config struct {
 	EchoGuard float64
 	// OnSpeech, optional, gets each utterance's account and timings.
 	OnSpeech func(c *sip.Call, r SpeechReport)
+	// TalkTime measures the caller's talk time: a voice activity detector
+	// on all of the caller's audio for the whole call (about 1 µs per 20 ms
+	// of audio, on the media receive goroutine; BenchmarkTalkDetect),
+	// reported in Finish.Talk and TalkSpurts. See docs/records.md.
+	TalkTime bool
 
 	// The record hooks (hooks.go), all optional, all called on the call's
 	// goroutine (they must not block): OnAnswer once when the call's
@@ -864,6 +869,7 @@ func (cr *run) close() {
 		}
 	}
 	fin := Finish{Reason: cr.reason, Failed: cr.failed, Recording: recorded}
+	fin.Talk, fin.TalkSpurts = cr.talkTotals() // the media session is closed: its receive goroutine is over
 	defer func() {
 		if f := cr.r.cfg.OnFinish; f != nil {
 			fin.At = cr.r.cfg.Now()

@@ -101,6 +101,12 @@ type ear struct {
 	utt      *utterance
 	resultCh chan uttResult // of the utterance being recognised
 
+	// talk is the exception to "only the call loop": the talk meter
+	// (Config.TalkTime) belongs to the media receive goroutine, which
+	// creates it, until the media session is closed. nil until then, and
+	// when TalkTime is off.
+	talk *talkMeter
+
 	// The last utterance's report, waiting for the reply's first RTP packet.
 	pending     *SpeechReport
 	pendingPlay *playlist
@@ -209,10 +215,19 @@ func (r *Runner) SpeechStats() SpeechStats {
 }
 
 // callerAudio is the media session's CallerAudio, on the receive goroutine:
-// the bridge's relay, then (while the ear is open) a copy for the call loop.
-// It never blocks: a frame the loop has no room for is dropped and counted.
+// the bridge's relay, the talk meter (Config.TalkTime), then (while the ear
+// is open) a copy for the call loop. It never blocks: a frame the loop has
+// no room for is dropped and counted.
 func (cr *run) callerAudio(pcm []int16, at time.Duration) {
 	cr.tapCaller(pcm, at)
+	if cr.r.cfg.TalkTime {
+		m := cr.ear.talk
+		if m == nil {
+			m = newTalkMeter()
+			cr.ear.talk = m
+		}
+		m.framer.Write(pcm, m.push)
+	}
 	gen := cr.earGen.Load()
 	if gen == 0 {
 		return
@@ -229,6 +244,83 @@ func (cr *run) callerAudio(pcm []int16, at time.Duration) {
 		cr.r.speech.dropped.Add(1)
 	}
 }
+
+// talkMeter measures the caller's talk time over the whole call
+// (Config.TalkTime, Finish.Talk and TalkSpurts), like Asterisk's
+// TALK_DETECT: a detector of its own, with the defaults, on every frame of
+// the caller's audio, whether or not a question listens. It runs on the
+// media receive goroutine, which owns it: the call reads its totals only
+// after the media session is closed (Session.Close waits for that
+// goroutine). After the first packet, which creates it, it allocates
+// nothing.
+//
+// It has no echo guard: on a line with echo, the bot's prompts coming back
+// loud enough count as the caller's speech. For a statistic that is
+// acceptable (docs/records.md says so); the ear's detector, which decides
+// barge-in, has the guard.
+type talkMeter struct {
+	det    *vad.Detector
+	framer *vad.Framer
+	push   func([]int16) // m.frame, bound once: no closure per packet
+
+	spurts   int
+	talk     time.Duration // the utterances that ended
+	speaking bool          // an utterance is in progress (Start seen, not End) …
+	begin    time.Duration // … since this stream time
+	cut      time.Duration // the end of the last utterance MaxSpeech cut; -1: none
+	last     time.Duration // the stream time at the end of the last frame
+}
+
+func newTalkMeter() *talkMeter {
+	m := &talkMeter{det: vad.New(vad.Config{NoAudio: true}), cut: -1}
+	m.framer = vad.NewFramer(m.det.FrameSize())
+	m.push = m.frame
+	return m
+}
+
+// frame runs one detector frame. A stretch is an utterance: from its onset
+// to the end of its last speech frame, pauses shorter than the detector's
+// EndSilence included. An utterance that MaxSpeech cut counts, and when
+// the caller goes on talking (the next utterance begins within EndSilence),
+// it is the same stretch.
+func (m *talkMeter) frame(f []int16) {
+	ev := m.det.Push(f)
+	m.last = ev.At
+	switch ev.Kind {
+	case vad.Start:
+		if m.cut >= 0 && ev.Begin-m.cut < vad.DefaultEndSilence {
+			m.talk += ev.Begin - m.cut // the stretch goes on, its short pause included
+		} else {
+			m.spurts++
+		}
+		m.speaking, m.begin, m.cut = true, ev.Begin, -1
+	case vad.End:
+		if m.speaking {
+			m.talk += ev.SpeechEnd - ev.Begin
+		}
+		m.speaking, m.cut = false, -1
+		if ev.Reason == "max" {
+			m.cut = ev.At
+		}
+	}
+}
+
+// totals is the caller's talk time and stretches so far: an utterance in
+// progress counts up to the last frame. Zero for no meter.
+func (m *talkMeter) totals() (time.Duration, int) {
+	if m == nil {
+		return 0, 0
+	}
+	t := m.talk
+	if m.speaking {
+		t += m.last - m.begin
+	}
+	return t, m.spurts
+}
+
+// talkTotals is Finish.Talk and TalkSpurts. Only once the media session is
+// closed: its receive goroutine owns the meter until then.
+func (cr *run) talkTotals() (time.Duration, int) { return cr.ear.talk.totals() }
 
 // recycle gives a frame's buffer back to the receive goroutine.
 func (cr *run) recycle(pcm []int16) {

@@ -97,6 +97,7 @@ func newBench(t *testing.T, st store.Store, script string, o Options) *bench {
 		RTPTimeout: 3 * time.Second,
 		DataDir:    b.data,
 		Record:     true,
+		TalkTime:   true,
 		Logger:     testLogger(),
 	}
 	b.rec.Install(&cfg)

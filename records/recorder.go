@@ -328,6 +328,7 @@ func (r *Recorder) finish(c *sip.Call, f call.Finish) {
 	row.Outcome, row.EndReason = Outcome(f)
 	row.Grade = Grade(r.o.Grades, row.Outcome, f.State)
 	row.Recording = r.rel(f.Recording)
+	row.Talk, row.TalkSpurts = f.Talk, f.TalkSpurts // zeros when talk time is off
 	r.w.put(job{call: cr.id, what: "end", do: func(ctx context.Context) error {
 		row.Vars = r.vars(row.Vars, cr.callerRaw, row.Caller)
 		if err := r.o.Store.EndCall(ctx, row); err != nil {

@@ -140,6 +140,9 @@ func TestCallRecord(t *testing.T) {
 			if c.Duration() <= 0 || c.EndReason == "" {
 				t.Errorf("duration %s end reason %q", c.Duration(), c.EndReason)
 			}
+			if c.Talk != 0 || c.TalkSpurts != 0 { // keys only (RFC 4733): the caller said nothing
+				t.Errorf("talk %s in %d stretches from a caller who only pressed keys", c.Talk, c.TalkSpurts)
+			}
 			if c.Vars["caller"] != "+861******8000" {
 				t.Errorf("the caller variable is stored as %v, want the masked number", c.Vars["caller"])
 			}
@@ -271,6 +274,44 @@ func TestSpokenQuestionRedacted(t *testing.T) {
 	pcm, info, err := wav.ReadFile(filepath.Join(data, q.Audio))
 	if err != nil || info.SampleRate != 8000 || info.Channels != 1 || len(pcm) != len(audio) {
 		t.Errorf("snippet: %v %+v %d samples", err, info, len(pcm))
+	}
+}
+
+// The caller's talk time (call.Finish) goes into the call's row at the end,
+// and only there: zeros for a call measured with talk time off.
+func TestTalkTimeRecorded(t *testing.T) {
+	t.Parallel()
+	st := sqliteStore(t)
+	rec := New(Options{Store: st, DataDir: t.TempDir(), Logger: testLogger()})
+	s, err := dialog.Parse("t.yaml", []byte(menu))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	talked, off := fakeCall("talk1@example"), fakeCall("talk2@example")
+	for _, c := range []*sip.Call{talked, off} {
+		rec.answer(c, call.Answer{At: at, Script: s})
+	}
+	rec.finish(talked, call.Finish{At: at.Add(time.Minute), Started: true, Reason: "caller hung up",
+		State: dialog.State{Outcome: "abandoned", Turns: 2}, Talk: 4200 * time.Millisecond, TalkSpurts: 3})
+	rec.finish(off, call.Finish{At: at.Add(time.Minute), Started: true, Reason: "caller hung up",
+		State: dialog.State{Outcome: "abandoned"}})
+	if err := rec.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		id     string
+		talk   time.Duration
+		spurts int
+	}{{talked.ID, 4200 * time.Millisecond, 3}, {off.ID, 0, 0}} {
+		row, err := st.Call(context.Background(), want.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Open() || row.Talk != want.talk || row.TalkSpurts != want.spurts {
+			t.Errorf("%s: talk %s in %d stretches (open %v), want %s in %d", want.id, row.Talk, row.TalkSpurts,
+				row.Open(), want.talk, want.spurts)
+		}
 	}
 }
 

@@ -25,9 +25,11 @@ var (
 	callCols = []string{"id", "instance", "caller", "caller_hash", "called", "script", "script_version", "language",
 		"started_at", "answered_at", "ended_at", "outcome", "end_reason", "grade", "tags", "path", "node", "vars",
 		"transfer_target", "transfer_mode", "transfer_result", "transfer_code", "recording", "turns", "no_match",
-		"no_input", "keypad"}
-	// UpdateCall changes progress only: not the identity, the start or the end.
-	updateCols = without(callCols, "id", "instance", "started_at", "ended_at", "outcome", "end_reason")
+		"no_input", "keypad", "talk_ms", "talk_spurts"}
+	// UpdateCall changes progress only: not the identity, the start or the
+	// end (its outcome and the caller's talk time).
+	updateCols = without(callCols, "id", "instance", "started_at", "ended_at", "outcome", "end_reason", "talk_ms",
+		"talk_spurts")
 	// EndCall's upsert keeps the stored identity and start.
 	endCols   = without(callCols, "id", "instance", "started_at")
 	turnCols  = []string{"call_id", "seq", "at", "offset_us", "speaker", "text", "input", "intent", "tier", "score", "confidence", "outcome", "node"}
@@ -97,7 +99,7 @@ func (s *core) callValues(c Call) (map[string]any, error) {
 		"tags": jsonList(c.Tags), "path": jsonList(c.Path), "node": c.Node, "vars": vars,
 		"transfer_target": c.TransferTarget, "transfer_mode": c.TransferMode, "transfer_result": c.TransferResult,
 		"transfer_code": c.TransferCode, "recording": c.Recording, "turns": c.Turns, "no_match": c.NoMatch,
-		"no_input": c.NoInput, "keypad": c.Keypad,
+		"no_input": c.NoInput, "keypad": c.Keypad, "talk_ms": talkMS(c.Talk), "talk_spurts": c.TalkSpurts,
 	}, nil
 }
 
@@ -112,13 +114,15 @@ func pick(m map[string]any, cols []string) []any {
 func scanCall(r row) (Call, error) {
 	var c Call
 	var tags, path, vars jsonScan
+	var talk int64
 	err := r.Scan(&c.ID, &c.Instance, &c.Caller, &c.CallerHash, &c.Called, &c.Script, &c.ScriptVersion, &c.Language,
 		tsDest(&c.StartedAt), tsDest(&c.AnsweredAt), tsDest(&c.EndedAt), &c.Outcome, &c.EndReason, &c.Grade,
 		&tags, &path, &c.Node, &vars, &c.TransferTarget, &c.TransferMode, &c.TransferResult, &c.TransferCode,
-		&c.Recording, &c.Turns, &c.NoMatch, &c.NoInput, &c.Keypad)
+		&c.Recording, &c.Turns, &c.NoMatch, &c.NoInput, &c.Keypad, &talk, &c.TalkSpurts)
 	if err != nil {
 		return c, err
 	}
+	c.Talk = time.Duration(talk) * time.Millisecond
 	if c.Tags, err = decodeList(tags); err != nil {
 		return c, fmt.Errorf("tags: %w", err)
 	}

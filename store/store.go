@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,7 +69,46 @@ type Call struct {
 	NoMatch        int            `json:"no_match"`
 	NoInput        int            `json:"no_input"`
 	Keypad         bool           `json:"keypad"`
+	// Talk is how long the caller spoke in the call, TalkSpurts in how many
+	// stretches (call.Finish: a voice activity detector on all of the
+	// caller's audio). Both are 0 while the call is open, when talk time
+	// was off (hotline serve --talk-time=false) and for calls stored before
+	// it existed. Talk is kept in whole milliseconds, and is talk_ms in
+	// JSON (see MarshalJSON).
+	Talk       time.Duration `json:"-"`
+	TalkSpurts int           `json:"-"`
 }
+
+// callFields is Call without its methods, for its JSON.
+type callFields Call
+
+// callJSON is Call as JSON: the fields as tagged, then the talk time, as a
+// duration named for its unit (talk_ms, integer milliseconds).
+type callJSON struct {
+	callFields
+	TalkMS     int64 `json:"talk_ms"`
+	TalkSpurts int   `json:"talk_spurts"`
+}
+
+// MarshalJSON writes the call with its talk time as talk_ms, in integer
+// milliseconds, and talk_spurts.
+func (c Call) MarshalJSON() ([]byte, error) {
+	return json.Marshal(callJSON{callFields: callFields(c), TalkMS: talkMS(c.Talk), TalkSpurts: c.TalkSpurts})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *Call) UnmarshalJSON(b []byte) error {
+	j := callJSON{callFields: callFields(*c), TalkMS: talkMS(c.Talk), TalkSpurts: c.TalkSpurts}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*c = Call(j.callFields)
+	c.Talk, c.TalkSpurts = time.Duration(j.TalkMS)*time.Millisecond, j.TalkSpurts
+	return nil
+}
+
+// talkMS is d in whole milliseconds, rounded: how Call.Talk is stored.
+func talkMS(d time.Duration) int64 { return d.Round(time.Millisecond).Milliseconds() }
 
 // Duration is the handling time, answer to end; 0 while the call is open.
 func (c Call) Duration() time.Duration {

@@ -173,6 +173,7 @@ func testCallLifecycle(t *testing.T, newDSN func(t *testing.T) string) {
 	sneaky := c
 	sneaky.Outcome, sneaky.EndReason, sneaky.EndedAt = "resolved", "x", base.Add(time.Hour)
 	sneaky.StartedAt, sneaky.Instance = base.Add(time.Hour), "other"
+	sneaky.Talk, sneaky.TalkSpurts = time.Minute, 9 // the talk time is the end's
 	if err := s.UpdateCall(ctx, sneaky); err != nil {
 		t.Fatal(err)
 	}
@@ -189,11 +190,28 @@ func testCallLifecycle(t *testing.T, newDSN func(t *testing.T) string) {
 		t.Fatal("EndCall without Outcome: no error")
 	}
 	e.Outcome, e.EndReason = "transferred", "blind transfer accepted"
+	e.Talk, e.TalkSpurts = 4200*time.Millisecond+400*time.Microsecond, 3 // kept in whole milliseconds
 	if err := s.EndCall(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	got := mustCall(t, s, "call-1")
+	e.Talk = 4200 * time.Millisecond
 	sameCall(t, got, e)
+	// In JSON the talk time is integer milliseconds, and reads back.
+	b, _ := json.Marshal(got)
+	if !strings.Contains(string(b), `"keypad":true,"talk_ms":4200,"talk_spurts":3}`) {
+		t.Errorf("JSON of the talk time: %s", b)
+	}
+	var back store.Call
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	sameCall(t, back, e)
+	var small store.Call
+	if err := json.Unmarshal([]byte(`{"id":"x","talk_ms":1500,"talk_spurts":2}`), &small); err != nil ||
+		small.ID != "x" || small.Talk != 1500*time.Millisecond || small.TalkSpurts != 2 || small.Outcome != "" {
+		t.Errorf("JSON with talk_ms 1500: %+v %v", small, err)
+	}
 	if got.Duration() != 94500*time.Millisecond || got.Open() {
 		t.Fatalf("Duration %v Open %v", got.Duration(), got.Open())
 	}
@@ -236,8 +254,8 @@ func testCallLifecycle(t *testing.T, newDSN func(t *testing.T) string) {
 	}
 
 	// The web API serialises calls: snake_case, no zero end on an open call.
-	b, _ := json.Marshal(mustCall(t, s, "call-ns"))
-	for _, k := range []string{`"caller_hash"`, `"started_at"`, `"transfer_code"`, `"no_match"`} {
+	b, _ = json.Marshal(mustCall(t, s, "call-ns"))
+	for _, k := range []string{`"caller_hash"`, `"started_at"`, `"transfer_code"`, `"no_match"`, `"talk_ms":0`, `"talk_spurts":0`} {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("JSON lacks %s: %s", k, b)
 		}
@@ -994,6 +1012,29 @@ func testMigrations(t *testing.T, newDSN func(t *testing.T) string) {
 	if c := counts(t, s); c.Migrations != migrations || c.Calls != 1 {
 		t.Fatalf("reopened: %+v", c)
 	}
+	// A database of the first schema, with a call, gains the talk time
+	// (0002): 0 for the calls it had.
+	for _, q := range []string{"ALTER TABLE calls DROP COLUMN talk_ms", "ALTER TABLE calls DROP COLUMN talk_spurts",
+		"DELETE FROM schema_migrations WHERE version >= 2"} {
+		if _, err := store.ExecRaw(ctx, s, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s = open(t, dsn)
+	if c := counts(t, s); c.Migrations != migrations || c.Calls != 1 {
+		t.Fatalf("migrated from the first schema: %+v", c)
+	}
+	if c := mustCall(t, s, "kept"); c.Talk != 0 || c.TalkSpurts != 0 {
+		t.Fatalf("an old call's talk time: %s %d", c.Talk, c.TalkSpurts)
+	}
+	tc := ended(newCall("talked", base), "resolved", time.Minute)
+	tc.Talk, tc.TalkSpurts = 12*time.Second, 4
+	if err := s.EndCall(ctx, tc); err != nil {
+		t.Fatal(err)
+	}
+	sameCall(t, mustCall(t, s, "talked"), tc)
+
 	// A database migrated by a newer hotline is refused, not misread.
 	if _, err := store.ExecRaw(ctx, s, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future.sql', ?)",
 		appliedAt(s)); err != nil {

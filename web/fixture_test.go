@@ -216,7 +216,8 @@ func (f *fixture) seed(g *learn.Grouper) {
 		AnsweredAt: start.Add(400 * time.Millisecond), EndedAt: start.Add(102 * time.Second), Outcome: store.OutcomeTransferred,
 		EndReason: "bye", Grade: "B", Tags: []string{"outage", xss}, Path: []string{"welcome", "outage", "agent"}, Node: "agent",
 		Vars: map[string]any{"account": "40118822", "note": xss}, TransferTarget: "sip:queue@pbx.example", TransferMode: "blind",
-		TransferResult: "answered", TransferCode: 200, Recording: rec, Turns: 5, NoMatch: 1}
+		TransferResult: "answered", TransferCode: 200, Recording: rec, Turns: 5, NoMatch: 1,
+		Talk: 4200 * time.Millisecond, TalkSpurts: 3}
 	if err := f.st.StartCall(ctx, detail); err != nil {
 		t.Fatal(err)
 	}

@@ -384,8 +384,21 @@ type kv struct{ K, V string }
 
 type callData struct {
 	Call store.Call
+	Talk string // how long the caller spoke, for an ended call
 	Rows []turnRow
 	Vars []kv
+}
+
+// talkText says how long the caller spoke (the talk time of
+// docs/records.md), as `hotline calls show` does.
+func talkText(c store.Call, l Lang) string {
+	switch {
+	case c.Talk == 0 && c.TalkSpurts == 0:
+		return l.t("call.talknone")
+	case c.TalkSpurts == 1:
+		return fmt.Sprintf(l.t("call.talkone"), c.Talk.Seconds())
+	}
+	return fmt.Sprintf(l.t("call.talkfmt"), c.Talk.Seconds(), c.TalkSpurts)
 }
 
 func (s *server) callPage(w http.ResponseWriter, r *http.Request) {
@@ -396,6 +409,9 @@ func (s *server) callPage(w http.ResponseWriter, r *http.Request) {
 	}
 	l := s.lang(r)
 	cd := callData{Call: d.Call}
+	if !d.Call.Open() {
+		cd.Talk = talkText(d.Call, l)
+	}
 	node := ""
 	for _, t := range d.Turns {
 		row := turnRow{Turn: t, SpeakerClass: "other"}

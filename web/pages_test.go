@@ -97,6 +97,34 @@ func TestCatalogue(t *testing.T) {
 	}
 }
 
+// The call page says how long the caller spoke, in both languages, and
+// the API gives it as talk_ms; a call the caller never spoke in says so.
+func TestCallPageTalkTime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	b := f.browser()
+	for accept, want := range map[string]string{
+		"en": `data-test="call-talk">caller spoke 4.2 s in 3 stretches</dd>`,
+		"zh": `data-test="call-talk">来电者说话 4.2 秒,共 3 段</dd>`,
+	} {
+		body := f.request("GET", "/calls/detail@10.0.0.5", nil, map[string]string{"Accept-Language": accept}, b.cookie).Body.String()
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the call page lacks %s", accept, want)
+		}
+	}
+	if body := f.get("/calls/call-00@10.0.0.5", b).Body.String(); !strings.Contains(body,
+		`data-test="call-talk">caller did not speak (or talk time was off)</dd>`) {
+		t.Error("a call without talk time does not say so")
+	}
+	w := f.request("GET", "/api/calls/detail@10.0.0.5", nil, bearer(testToken), nil)
+	if body := w.Body.String(); !strings.Contains(body, `"talk_ms": 4200,`) || !strings.Contains(body, `"talk_spurts": 3`) {
+		t.Errorf("the API's call lacks talk_ms: %s", w.Body)
+	}
+	if d := decode[callDetail](t, w); d.Call.Talk != 4200*time.Millisecond || d.Call.TalkSpurts != 3 {
+		t.Errorf("the API's talk time: %s in %d", d.Call.Talk, d.Call.TalkSpurts)
+	}
+}
+
 func TestEscaping(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

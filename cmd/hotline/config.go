@@ -35,6 +35,7 @@ type serveConfig struct {
 	TLSCert      string            `yaml:"tls_cert"`
 	TLSKey       string            `yaml:"tls_key"`
 	Record       bool              `yaml:"record"`
+	TalkTime     bool              `yaml:"talk_time"` // measure the caller's talk time on every call (docs/records.md)
 	RTPTimeout   time.Duration     `yaml:"rtp_timeout"`
 	DrainTimeout time.Duration     `yaml:"drain_timeout"`
 	Ring         time.Duration     `yaml:"ring"`
@@ -158,6 +159,7 @@ func defaultServeConfig() serveConfig {
 		LogLevel:     "info",
 		LogFormat:    "auto",
 		Record:       true,
+		TalkTime:     true,
 		RTPTimeout:   30 * time.Second,
 		DrainTimeout: 60 * time.Second,
 		Privacy:      privacyConfig{Redact: true, CallerNumbers: "masked"},
@@ -186,6 +188,7 @@ func (f *serveFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.TLSCert, "tls-cert", "", "certificate for tls: listeners (PEM)")
 	fs.StringVar(&f.cfg.TLSKey, "tls-key", "", "private key for tls: listeners (PEM)")
 	fs.BoolVar(&f.cfg.Record, "record", d.Record, "record every call as stereo WAV (caller left, bot right)")
+	fs.BoolVar(&f.cfg.TalkTime, "talk-time", d.TalkTime, "measure how long the caller speaks on every call (a voice activity detector on all of the caller's audio)")
 	fs.DurationVar(&f.cfg.RTPTimeout, "rtp-timeout", d.RTPTimeout, "end a call after this long without RTP from the caller")
 	fs.DurationVar(&f.cfg.DrainTimeout, "drain-timeout", d.DrainTimeout, "on SIGTERM, how long calls may go on before a polite goodbye")
 	fs.DurationVar(&f.cfg.Ring, "ring", 0, "send 180 Ringing and wait this long before answering (some PBXs expect a ring)")
@@ -248,6 +251,8 @@ func (f *serveFlags) resolve(fs *pflag.FlagSet) (serveConfig, error) {
 			cfg.TLSKey = f.cfg.TLSKey
 		case "record":
 			cfg.Record = f.cfg.Record
+		case "talk-time":
+			cfg.TalkTime = f.cfg.TalkTime
 		case "rtp-timeout":
 			cfg.RTPTimeout = f.cfg.RTPTimeout
 		case "drain-timeout":
@@ -400,6 +405,13 @@ func applyEnv(cfg *serveConfig, lookup func(string) (string, bool)) error {
 			return fmt.Errorf("HOTLINE_RECORD=%q: want true or false", v)
 		}
 		cfg.Record = b
+	}
+	if v, ok := lookup("HOTLINE_TALK_TIME"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("HOTLINE_TALK_TIME=%q: want true or false", v)
+		}
+		cfg.TalkTime = b
 	}
 	for name, dst := range map[string]*time.Duration{"HOTLINE_RTP_TIMEOUT": &cfg.RTPTimeout, "HOTLINE_DRAIN_TIMEOUT": &cfg.DrainTimeout, "HOTLINE_RING": &cfg.Ring} {
 		if v, ok := lookup(name); ok {

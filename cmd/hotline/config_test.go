@@ -171,6 +171,39 @@ tts: {backend: openai, url: "http://127.0.0.1:8001/v1", api_key: sk-tts, voice: 
 	}
 }
 
+// The caller's talk time: on by default; talk_time, HOTLINE_TALK_TIME and
+// --talk-time turn it off, in that order of precedence, like --record.
+func TestConfigTalkTime(t *testing.T) {
+	cfg, err := resolveWith(t, "", nil)
+	if err != nil || !cfg.TalkTime {
+		t.Fatalf("default: talk time %v, %v", cfg.TalkTime, err)
+	}
+	if out := cfg.masked(); !strings.Contains(out, "talk_time: true") {
+		t.Errorf("--print-config lacks talk_time:\n%s", out)
+	}
+	file := filepath.Join(t.TempDir(), "hotline.yaml")
+	os.WriteFile(file, []byte("talk_time: false\n"), 0o644)
+	if cfg, err = resolveWith(t, file, nil); err != nil || cfg.TalkTime {
+		t.Fatalf("file: talk time %v, %v", cfg.TalkTime, err)
+	}
+	if out := cfg.masked(); !strings.Contains(out, "talk_time: false") {
+		t.Errorf("--print-config lacks talk_time: false:\n%s", out)
+	}
+	if cfg, err = resolveWith(t, file, map[string]string{"HOTLINE_TALK_TIME": "true"}); err != nil || !cfg.TalkTime {
+		t.Fatalf("env over file: talk time %v, %v", cfg.TalkTime, err)
+	}
+	if cfg, err = resolveWith(t, file, map[string]string{"HOTLINE_TALK_TIME": "true"}, "--talk-time=false"); err != nil || cfg.TalkTime {
+		t.Fatalf("flag over env: talk time %v, %v", cfg.TalkTime, err)
+	}
+	if cfg, err = resolveWith(t, file, nil, "--talk-time"); err != nil || !cfg.TalkTime {
+		t.Fatalf("flag over file: talk time %v, %v", cfg.TalkTime, err)
+	}
+	if _, err := resolveWith(t, "", map[string]string{"HOTLINE_TALK_TIME": "sometimes"}); err == nil ||
+		!strings.Contains(err.Error(), "HOTLINE_TALK_TIME") {
+		t.Errorf("bad HOTLINE_TALK_TIME: %v", err)
+	}
+}
+
 func TestConfigRecordsAndPrivacy(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := resolveWith(t, "", nil)

@@ -718,7 +718,7 @@ func recCallsTable(w io.Writer, calls []store.Call, lang string) {
 var recCSVCols = []string{"id", "started_at", "answered_at", "ended_at", "duration_s", "caller", "caller_hash", "called",
 	"script", "script_version", "language", "outcome", "end_reason", "grade", "tags", "path", "node",
 	"transfer_target", "transfer_mode", "transfer_result", "transfer_code", "recording", "turns", "no_match",
-	"no_input", "keypad", "instance", "vars"}
+	"no_input", "keypad", "instance", "vars", "talk_ms", "talk_spurts"}
 
 func recWriteCSV(w io.Writer, calls []store.Call) error {
 	cw := csv.NewWriter(w)
@@ -741,7 +741,8 @@ func recWriteCSV(w io.Writer, calls []store.Call) error {
 			c.Script, c.ScriptVersion, c.Language, c.Outcome, c.EndReason, c.Grade, strings.Join(c.Tags, ";"),
 			strings.Join(c.Path, ";"), c.Node, c.TransferTarget, c.TransferMode, c.TransferResult,
 			strconv.Itoa(c.TransferCode), c.Recording, strconv.Itoa(c.Turns), strconv.Itoa(c.NoMatch),
-			strconv.Itoa(c.NoInput), strconv.FormatBool(c.Keypad), c.Instance, string(vars)}
+			strconv.Itoa(c.NoInput), strconv.FormatBool(c.Keypad), c.Instance, string(vars),
+			strconv.FormatInt(c.Talk.Milliseconds(), 10), strconv.Itoa(c.TalkSpurts)}
 		for i := range row {
 			row[i] = recCSVSafe(row[i])
 		}
@@ -786,7 +787,8 @@ func newCallShowCmd(f *recFlags) *cobra.Command {
 		Short: "Show one call as a timeline: who said what, and what the bot understood",
 		Long: `Show prints one call: a header (caller, called number, script and version,
 start, answer and end, handling time, outcome, grade, tags, the nodes it went
-through, the transfer, the recording and whether its file is there), then
+through, the transfer, the recording and whether its file is there, how long
+the caller spoke and in how many stretches), then
 every turn at its offset from the answer. A caller's turn shows what the bot
 made of it: the intent with how it matched and the score, the digits
 collected, or NO MATCH / LOW CONFIDENCE when nothing matched well enough.
@@ -932,6 +934,9 @@ func recShowCall(w io.Writer, c store.Call, turns []store.Turn, dataDir, lang st
 	}
 	line(L("counters", "计数"), fmt.Sprintf(L("%d turns, %d no-match, %d no-input, keypad %s", "%d 轮, %d 次未匹配, %d 次无输入, 按键 %s"),
 		c.Turns, c.NoMatch, c.NoInput, map[bool]string{true: L("yes", "是"), false: L("no", "否")}[c.Keypad]))
+	if !c.Open() {
+		line(L("talk", "说话"), recTalk(c, lang))
+	}
 	if len(c.Vars) > 0 {
 		keys := make([]string, 0, len(c.Vars))
 		for k := range c.Vars {
@@ -980,6 +985,19 @@ func recShowCall(w io.Writer, c store.Call, turns []store.Turn, dataDir, lang st
 		}
 		fmt.Fprintf(w, "%-9s %s %s%s\n", recOffset(t.Offset), recPad(recClean(speaker), speakerWidth, false), text, recClean(ann))
 	}
+}
+
+// recTalk says how long the caller spoke (the talk time of docs/records.md):
+// "caller spoke 4.2 s in 3 stretches".
+func recTalk(c store.Call, lang string) string {
+	if c.TalkSpurts == 0 && c.Talk == 0 {
+		return recT(lang, "caller did not speak (or talk time was off)", "来电者没有说话 (或未开启说话时长统计)")
+	}
+	secs := c.Talk.Seconds()
+	if c.TalkSpurts == 1 {
+		return recT(lang, "caller spoke %.1f s in 1 stretch", "来电者说话 %.1f 秒,共 1 段", secs)
+	}
+	return recT(lang, "caller spoke %.1f s in %d stretches", "来电者说话 %.1f 秒,共 %d 段", secs, c.TalkSpurts)
 }
 
 // recTurnNote says what the bot made of a caller's turn.

@@ -112,6 +112,8 @@ func newRecFix(t *testing.T, newDSN func(t *testing.T, data string) string, pol 
 	calls[1].Recording, calls[1].Tags = "recordings/c-new.wav", []string{"outage", "vip"}
 	calls[1].Path, calls[1].Node = []string{"welcome", "outage", "anything_else", "goodbye"}, "goodbye"
 	calls[1].Turns, calls[1].NoMatch, calls[1].Keypad = 5, 2, true
+	calls[1].Talk, calls[1].TalkSpurts = 4200*time.Millisecond, 3
+	calls[2].Talk, calls[2].TalkSpurts = 1500*time.Millisecond, 1
 	calls[1].Vars = map[string]any{"account": "1234#"}
 	calls[2].Called = "4009999999"
 	calls[4].Recording = "recordings/c-old2.wav"
@@ -428,6 +430,20 @@ func TestRecordsCalls(t *testing.T) {
 			col["recording"] != "recordings/c-new.wav" || col["vars"] != `{"account":"1234#"}` {
 			t.Errorf("csv c-new: %v", col)
 		}
+		// The talk time: new columns at the end, so that scripts reading
+		// columns by position keep working.
+		if h := rows[0]; h[len(h)-2] != "talk_ms" || h[len(h)-1] != "talk_spurts" || col["talk_ms"] != "4200" ||
+			col["talk_spurts"] != "3" || rows[2][len(h)-2] != "0" || rows[2][len(h)-1] != "0" {
+			t.Errorf("csv talk time: %q", rows)
+		}
+		// JSON: talk_ms in integer milliseconds.
+		out, code = fx.run(t, "", "calls", "--format", "json", "--outcome", "after_hours")
+		if code != 0 || !strings.Contains(out, `"talk_ms": 1500,`) || !strings.Contains(out, `"talk_spurts": 1`) {
+			t.Errorf("json talk time: exit %d\n%s", code, out)
+		}
+		if p := fx.page(t, "--outcome", "after_hours"); len(p.Calls) != 1 || p.Calls[0].Talk != 1500*time.Millisecond || p.Calls[0].TalkSpurts != 1 {
+			t.Errorf("json talk time: %+v", p.Calls)
+		}
 	})
 }
 
@@ -455,6 +471,7 @@ func TestRecordsShow(t *testing.T) {
 		"path       welcome → outage → anything_else → goodbye",
 		"recording  recordings/c-new.wav  (file exists, 8 B)",
 		`vars       account="1234#"`,
+		"talk       caller spoke 4.2 s in 3 stretches",
 		`+00:03.2  bot     "Hello, you've reached Northwind Energy."`,
 		`+00:07.9  caller  "my power is off"   → outage (keyword, 1.00)`,
 		`+00:12.0  caller  "the thing with the bill thing"   ✗ NO MATCH (best: billing 0.41)`,
@@ -467,7 +484,8 @@ func TestRecordsShow(t *testing.T) {
 		}
 	}
 	out, _ = fx.run(t, "", "calls", "show", "c-old2")
-	for _, want := range []string{"recordings/c-old2.wav  (file missing)", "transfer   sip:queue@pbx.example (blind): answered 200"} {
+	for _, want := range []string{"recordings/c-old2.wav  (file missing)", "transfer   sip:queue@pbx.example (blind): answered 200",
+		"talk       caller did not speak (or talk time was off)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show c-old2 lacks %q:\n%s", want, out)
 		}
@@ -475,8 +493,12 @@ func TestRecordsShow(t *testing.T) {
 	if out, _ = fx.run(t, "", "calls", "show", "c-evil"); !strings.Contains(out, "not inside the data directory") {
 		t.Errorf("show c-evil:\n%s", out)
 	}
-	if out, _ = fx.run(t, "", "calls", "show", "c-open"); !strings.Contains(out, "(still in progress)") || !strings.Contains(out, "(no turns recorded)") {
-		t.Errorf("show c-open:\n%s", out)
+	if out, _ = fx.run(t, "", "calls", "show", "c-open"); !strings.Contains(out, "(still in progress)") || !strings.Contains(out, "(no turns recorded)") ||
+		strings.Contains(out, "talk ") {
+		t.Errorf("show c-open (no talk time while open):\n%s", out)
+	}
+	if out, _ = fx.run(t, "", "calls", "show", "c-after"); !strings.Contains(out, "talk       caller spoke 1.5 s in 1 stretch\n") {
+		t.Errorf("show c-after:\n%s", out)
 	}
 	out, code = fx.run(t, "", "calls", "show", "--format", "json", "c-new")
 	var v struct {
@@ -486,10 +508,15 @@ func TestRecordsShow(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Call.ID != "c-new" || len(v.Turns) != 5 || v.Turns[1].Intent != "outage" {
 		t.Fatalf("json: exit %d\n%s", code, out)
 	}
+	if v.Call.Talk != 4200*time.Millisecond || v.Call.TalkSpurts != 3 || !strings.Contains(out, `"talk_ms": 4200,`) ||
+		!strings.Contains(out, `"talk_spurts": 3`) {
+		t.Errorf("json talk time: %s in %d\n%s", v.Call.Talk, v.Call.TalkSpurts, out)
+	}
 	if out, code = fx.run(t, "", "calls", "show", "nope"); code != 1 || !strings.Contains(out, `no call "nope"`) {
 		t.Errorf("unknown call: exit %d %s", code, out)
 	}
-	if out, _ = fx.run(t, "", "calls", "show", "c-new", "--lang", "zh"); !strings.Contains(out, "来电者") || !strings.Contains(out, "未匹配") {
+	if out, _ = fx.run(t, "", "calls", "show", "c-new", "--lang", "zh"); !strings.Contains(out, "来电者") || !strings.Contains(out, "未匹配") ||
+		!strings.Contains(out, "来电者说话 4.2 秒,共 3 段") {
 		t.Errorf("zh:\n%s", out)
 	}
 }

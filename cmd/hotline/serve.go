@@ -421,6 +421,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		RTPTimeout: cfg.RTPTimeout,
 		DataDir:    cfg.Data,
 		Record:     cfg.Record,
+		TalkTime:   cfg.TalkTime,
 		HTTPClient: &http.Client{},
 		Vars:       stringVars(cfg.Vars),
 		Logger:     log,
