@@ -208,7 +208,7 @@ type run struct {
 
 	ear     ear            // listening: VAD, barge-in, recognition (speech.go)
 	earGen  atomic.Uint64  // the ear's generation; 0: closed (read by the receive goroutine)
-	earCh   chan earFrame  // caller audio for the ear
+	earCh   chan earFrame  // caller audio for the ear; made by openEar, before the first earGen
 	earFree chan []int16   // its buffers, back to the receive goroutine
 	wg      sync.WaitGroup // the call's recogniser goroutines
 }
@@ -226,7 +226,6 @@ func (cr *run) setup() error {
 		return fmt.Errorf("negotiated codec %s is not supported by the media engine", cr.c.Media.Codec.Name)
 	}
 	cr.rec = &frameRecorder{}
-	cr.earCh, cr.earFree = make(chan earFrame, earQueue), make(chan []int16, earQueue+4)
 	if cr.recPath != "" {
 		path := cr.recPath
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {

@@ -387,6 +387,11 @@ func (cr *run) openEar(q question, st earState) {
 	e.det, e.q, e.state = det, q, st
 	e.framer.Reset()
 	det.Reset()
+	if cr.earCh == nil {
+		// Made when the call first listens (many calls only take keys):
+		// the receive goroutine sees them after it loads earGen below.
+		cr.earCh, cr.earFree = make(chan earFrame, earQueue), make(chan []int16, earQueue+4)
+	}
 	e.lastGen++
 	e.gen = e.lastGen
 	cr.earGen.Store(e.gen)
