@@ -15,7 +15,7 @@ GO_TAGS   ?= $(shell pkg-config --exists pocketsphinx sphinxbase 2>/dev/null && 
 TAGS       = $(if $(GO_TAGS),-tags '$(GO_TAGS)')
 export HOTLINE_TAGS = $(GO_TAGS)
 
-.PHONY: all build run chat test unit examples lint-go fuzz bench bench-asr clean deps
+.PHONY: all build run chat test unit examples lint-go fuzz bench bench-asr bench-load clean deps
 
 all: build
 
@@ -64,6 +64,13 @@ bench:
 # Speech recognition accuracy, CPU and latency on the spoken set (bench/asr/README.md).
 bench-asr:
 	$(GO) run -tags pocketsphinx ./bench/asr
+
+# Load: SIPp callers against hotline serve, 100 to 1,200 concurrent calls, both
+# variants, about 35 min; writes bench/results/load.{md,svg,json}
+# (docs/benchmarks.md). Needs root (SIPp's raw socket), sipp and dumpcap:
+# sudo make bench-load (or sudo make GO=$$(which go) bench-load).
+bench-load:
+	$(GO) run ./bench/load
 
 clean:
 	rm -rf bin
