@@ -283,11 +283,14 @@ func headCommit(root string) string {
 // commitOf says which commit hotline was built from: what go build stamped
 // into the binary (the revision's first 12 hex digits, "-dirty" with
 // uncommitted changes, the commit time), else, when stamping is off
-// (GOFLAGS=-buildvcs=false), the commit .git/HEAD names, read from the
-// files (the benchmark runs no git command).
+// (GOFLAGS=-buildvcs=false), git describe, else the commit .git/HEAD
+// names, read from the files (no git on the machine).
 func commitOf(root, bin string) string {
 	if c := stampedCommit(bin); c != "" {
 		return c
+	}
+	if out, err := exec.Command("git", "-C", root, "describe", "--tags", "--always", "--dirty").Output(); err == nil {
+		return strings.TrimSpace(string(out))
 	}
 	if c := headCommit(root); c != "" {
 		return c[:min(12, len(c))] + " (from .git/HEAD; uncommitted changes not checked)"
