@@ -1,6 +1,7 @@
 package call
 
 import (
+	"github.com/hotline-dev/hotline/media/wav"
 	"sync"
 	"time"
 )
@@ -10,8 +11,8 @@ import (
 // call recording and, while the caller leaves a message, keeps the caller's
 // side of it. It runs on the media clock, so it only copies and adds up.
 type frameRecorder struct {
-	stereo   stereoWriter // nil when the call is not recorded
-	recorded bool         // the recording file was created (Finish.Recording)
+	stereo stereoWriter     // nil when the call is not recorded (or after a write error)
+	file   *wav.SpoolWriter // the recording, nil when not recorded: Created says whether the file was made
 
 	mu  sync.Mutex
 	msg *messageCapture

@@ -22,7 +22,7 @@ func (b *brokenStereo) Close() error { b.closes++; return nil }
 // call goes on without it, and the first error is kept for the call's log.
 func TestRecorderWriteErrorClosesTheFile(t *testing.T) {
 	b := &brokenStereo{}
-	r := &frameRecorder{stereo: b, recorded: true}
+	r := &frameRecorder{stereo: b}
 	frame := make([]int16, 160)
 	for range 3 {
 		if err := r.WriteFrame(frame, frame); err != nil {

@@ -96,6 +96,7 @@ type Runner struct {
 	drain  chan struct{}
 	once   sync.Once
 	speech speechCounters
+	spool  wav.Spool // writes the calls' recordings (lanes start with the first)
 }
 
 // New returns a Runner.
@@ -213,11 +214,6 @@ type run struct {
 	wg      sync.WaitGroup // the call's recogniser goroutines
 }
 
-// recordingBuffer is the call recording's write buffer: 8 KiB is 256 ms of
-// 8 kHz stereo, four write(2) a second. The writer's default (32 KiB) costs
-// 16 MiB at 500 calls, and measured no less CPU (bench/results/load.md).
-const recordingBuffer = 8 << 10
-
 func (cr *run) setup() error {
 	cfg := cr.r.cfg
 	cr.prompts = cfg.Prompts(cr.s)
@@ -231,12 +227,16 @@ func (cr *run) setup() error {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return fmt.Errorf("recording: %w", err)
 		}
-		w, err := wav.CreateWith(path, wav.WriterOptions{Rate: 8000, Channels: 2, BufferSize: recordingBuffer})
+		// The file is created and written on the runner's spool, off this
+		// goroutine and the media's: a slow disk delays the recording, not
+		// the caller's first prompt.
+		w, err := cr.r.spool.Create(path, wav.WriterOptions{Rate: 8000, Channels: 2})
 		if err != nil {
-			return fmt.Errorf("recording: %w", err)
+			cr.log.Error("call not recorded", "err", err)
+		} else {
+			cr.rec.stereo, cr.rec.file = w, w
+			cr.log.Info("recording", "file", path)
 		}
-		cr.rec.stereo, cr.rec.recorded = w, true
-		cr.log.Info("recording", "file", path)
 	}
 	ms, err := media.NewSession(media.Config{
 		Conn: cr.c.Conn, Remote: cr.c.Media.Remote, Latch: true, Codec: codec,
@@ -859,12 +859,14 @@ func (cr *run) close() {
 	}
 	cr.wg.Wait() // recogniser waits end with the call's context
 	recorded := ""
-	if cr.rec != nil && cr.rec.recorded {
-		recorded = cr.recPath
-	}
-	if cr.rec != nil && cr.rec.stereo != nil {
-		if err := cr.rec.stereo.Close(); err != nil {
-			cr.log.Error("closing the recording failed", "err", err)
+	if cr.rec != nil && cr.rec.file != nil {
+		// Waits for the spool to write the last blocks and close the file
+		// (a write error closed it already: this returns that error again).
+		if err := cr.rec.file.Close(); err != nil {
+			cr.log.Error("recording", "err", err)
+		}
+		if cr.rec.file.Created() {
+			recorded = cr.recPath
 		}
 	}
 	fin := Finish{Reason: cr.reason, Failed: cr.failed, Recording: recorded}

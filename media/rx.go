@@ -46,18 +46,19 @@ const (
 
 // rxState is owned by the receive goroutine.
 type rxState struct {
-	buf     []byte
-	pkt     rtp.Packet
-	gen     uint64
-	latched bool
-	src     netip.AddrPort
-	audio   ssrcLock
-	event   ssrcLock
-	reorder reorder
-	release func(payload []byte, at time.Duration, lost int) // s.release, made once
-	digits  dtmf.Receiver
-	det     *dtmf.Detector
-	pcm     []int16
+	deadline time.Time // the socket's read deadline
+	errs     int       // failed reads in a row
+	pkt      rtp.Packet
+	gen      uint64
+	latched  bool
+	src      netip.AddrPort
+	audio    ssrcLock
+	event    ssrcLock
+	reorder  reorder
+	release  func(payload []byte, at time.Duration, lost int) // s.release, made once
+	digits   dtmf.Receiver
+	det      *dtmf.Detector
+	pcm      []int16
 
 	lastValid time.Duration
 	timedOut  bool
@@ -81,7 +82,6 @@ type ssrcLock struct {
 }
 
 func (rx *rxState) init(s *Session) {
-	rx.buf = make([]byte, readBuffer)
 	rx.pcm = make([]int16, 0, maxAudioPayload)
 	rx.release = s.release
 	rx.rec = s.rec
@@ -104,38 +104,53 @@ func (s *Session) readLoop() {
 		}
 	}()
 	rx := &s.rx
-	var deadline time.Time
-	errs := 0
 	for {
-		now := time.Now()
-		if deadline.Sub(now) < idleWake/2 {
-			deadline = now.Add(idleWake)
-			if err := s.conn.SetReadDeadline(deadline); err != nil && s.closed.Load() {
-				return
-			}
-		}
-		n, from, err := s.conn.ReadFromUDPAddrPort(rx.buf)
+		s.keepDeadline()
+		// run hands every datagram to handle, then afterReceive, until an
+		// error: the read deadline (no packet for idleWake), a closed
+		// socket, or a failed read.
+		err := s.recv.run()
 		at := s.since()
-		if err != nil {
-			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				deadline = time.Time{}
-				s.idle(at)
-				continue
-			}
-			// Transient (ICMP errors on some systems); never spin on them.
-			s.st.readErrors.Add(1)
-			if errs++; errs > 100 {
-				time.Sleep(10 * time.Millisecond)
-			}
+		if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			rx.deadline = time.Time{}
+			s.idle(at)
 			continue
 		}
-		errs = 0
-		s.handle(rx.buf[:n], from, at)
-		rx.flushRecorder(s, false)
+		// Transient (ICMP errors on some systems); never spin on them.
+		s.st.readErrors.Add(1)
+		if rx.errs++; rx.errs > 100 {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
+}
+
+// keepDeadline moves the read deadline idleWake ahead when it is less than
+// half of that away: a timer update every idleWake/2, not every packet.
+func (s *Session) keepDeadline() {
+	rx := &s.rx
+	now := time.Now()
+	if rx.deadline.Sub(now) < idleWake/2 {
+		rx.deadline = now.Add(idleWake)
+		_ = s.conn.SetReadDeadline(rx.deadline) // fails only when closed, which the read reports
+	}
+}
+
+// afterReceive runs after each datagram, or each batch of them: the
+// recorder's due ticks, and the read deadline.
+func (s *Session) afterReceive() {
+	s.rx.errs = 0
+	s.rx.flushRecorder(s, false)
+	s.keepDeadline()
+}
+
+// dropTruncated counts a datagram too long for the receive buffer.
+func (s *Session) dropTruncated(n int) {
+	s.st.packetsIn.Add(1)
+	s.st.bytesIn.Add(uint64(n))
+	s.st.dMalformed.Add(1)
 }
 
 // idle runs when no packet came for idleWake.

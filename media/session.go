@@ -72,6 +72,7 @@ type Session struct {
 	rec    Recorder
 	onPCM  func([]int16, time.Duration)
 	sender *sender
+	recv   *receiver
 	port   int
 
 	// Owned by the pacer shard (under its lock).
@@ -200,6 +201,9 @@ func NewSession(cfg Config) (*Session, error) {
 	s.remote.Store(&remoteState{addr: udpAddrPort(cfg.Remote), codec: cfg.Codec, law: l, dtmfPT: cfg.DTMFPayload})
 	if s.rec != nil {
 		s.recBot = newFrameRing(int((recordBuffer+pt-1)/pt), s.spf)
+	}
+	if s.recv, err = newReceiver(s, cfg.Conn); err != nil {
+		return nil, fmt.Errorf("media: %w", err)
 	}
 	s.rx.init(s)
 	return s, nil

@@ -36,7 +36,7 @@ type Stats struct {
 	DigitsInband  uint64 // … in-band tones
 	DigitsINFO    uint64 // … SIP INFO (InjectDigit with dtmf.SourceINFO)
 	EventsDropped uint64 // events dropped because the channel was full
-	RecordDropped uint64 // frames the recorder missed because it fell more than a second behind
+	RecordDropped uint64 // frames the recorder missed because it fell recordBuffer (320 ms) behind
 }
 
 // DropStats counts dropped packets by reason.
