@@ -165,9 +165,11 @@ func (t *teaching) learnedYAML(lang string) ([]byte, error) {
 
 // Engine is a loaded benchmark script.
 type Engine struct {
-	Script *dialog.Script
-	Learn  time.Duration // dialog.Load of the script with every example
-	Taught *teaching
+	Script   *dialog.Script
+	Learn    time.Duration // dialog.Load of the script with every example
+	LearnCPU time.Duration // the process's CPU time during it
+	Taught   *teaching
+	preds    []Prediction // on the test split, once measured
 }
 
 // learn builds the script for a training split and loads it.
@@ -181,12 +183,12 @@ func learn(name, lang string, train []Utterance, mc MatchConfig) (*Engine, error
 		scriptName:  {Data: []byte(scriptYAML(name, lang, mc))},
 		learnedName: {Data: learned},
 	}
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	s, err := dialog.Load(dialog.FSSource{FS: fsys}, scriptName)
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Script: s, Learn: time.Since(start), Taught: t}, nil
+	return &Engine{Script: s, Learn: time.Since(start), LearnCPU: cpuTime() - cpu, Taught: t}, nil
 }
 
 // Prediction is the matcher's answer for one utterance.

@@ -80,13 +80,14 @@ func ratio(a, b int) float64 {
 
 // Row is one line of the results table.
 type Row struct {
-	Dataset string
-	System  string
-	Scores  Scores
-	Learn   time.Duration
-	P50     time.Duration
-	P99     time.Duration
-	Heap    uint64 // bytes
+	Dataset  string
+	System   string
+	Scores   Scores
+	Learn    time.Duration
+	LearnCPU time.Duration // CPU time of the process while learning (0: not measured)
+	P50      time.Duration
+	P99      time.Duration
+	Heap     uint64 // bytes
 }
 
 func percentile(ds []time.Duration, q float64) time.Duration {
@@ -112,7 +113,16 @@ func (r Row) markdown() string {
 	}
 	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s / %s | %.1f MiB |\n",
 		r.Dataset, r.System, pct(s.Accuracy), pct(s.MacroF1), oosR, oosP, pct(s.FalseReject), pct(s.NoMatch), s.N,
-		round(r.Learn), us(r.P50), us(r.P99), float64(r.Heap)/(1<<20))
+		learnTime(r.Learn, r.LearnCPU), us(r.P50), us(r.P99), float64(r.Heap)/(1<<20))
+}
+
+// learnTime is the wall-clock time, and the CPU time when measured (it is
+// the steadier figure on a busy machine).
+func learnTime(wall, cpu time.Duration) string {
+	if cpu <= 0 {
+		return round(wall)
+	}
+	return round(wall) + " (CPU " + round(cpu) + ")"
 }
 
 func round(d time.Duration) string {

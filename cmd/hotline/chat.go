@@ -16,6 +16,7 @@ import (
 
 	"github.com/hotline-dev/hotline/call"
 	"github.com/hotline-dev/hotline/dialog"
+	"github.com/hotline-dev/hotline/dialog/match"
 )
 
 func newChatCmd() *cobra.Command {
@@ -50,7 +51,7 @@ Requests to the hotline's backend (http nodes) are really made, unless
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&opts.explain, "explain", false, "show how each input was matched (tier, keyword or example, score, candidates)")
+	f.BoolVar(&opts.explain, "explain", false, "show how each input was matched (tier, keyword or example, score, candidates, and the words that weighed most)")
 	f.StringVar(&opts.caller, "caller", "10000000000", "the caller's number")
 	f.StringVar(&opts.at, "time", "", `the time of the call, "2006-01-02 15:04" in the script's time zone (default now)`)
 	f.BoolVar(&opts.noHTTP, "no-http", false, "do not make backend requests; they fail as if the backend were down")
@@ -97,6 +98,9 @@ func chat(ctx context.Context, s *dialog.Script, in io.Reader, out io.Writer, op
 				continue
 			}
 			fmt.Fprintln(out, dialog.FormatAction(a))
+			if u, ok := a.(dialog.Understood); ok && opts.explain {
+				explainEvidence(out, u.Result)
+			}
 		}
 	}
 	// step prints actions and performs backend requests until the session waits for the caller.
@@ -182,4 +186,30 @@ func chat(ctx context.Context, s *dialog.Script, in io.Reader, out io.Writer, op
 	st := se.State()
 	fmt.Fprintf(out, "[call ended: %s, outcome %s; path %s]\n", st.EndReason, st.Outcome, strings.Join(st.Path, " → "))
 	return nil
+}
+
+// explainEvidence prints, under an [understood …] line, what the example tier
+// weighed: for the best and the runner-up example match, the features of the
+// input that added most to its score (a feature's value in the input × its
+// learned weight), and how much of the input the examples know.
+func explainEvidence(out io.Writer, r match.Result) {
+	shown := 0
+	for _, c := range r.Candidates {
+		if c.Tier != match.Example || len(c.Features) == 0 || shown == 2 {
+			continue
+		}
+		shown++
+		what := "evidence"
+		if strings.HasPrefix(c.Evidence, "like ") {
+			what = "shares with its example " + strings.TrimPrefix(c.Evidence, "like ")
+		}
+		var fs []string
+		for _, f := range c.Features {
+			fs = append(fs, fmt.Sprintf("%q (%s) %+.2f", f.Text, f.Kind, f.Weight))
+		}
+		fmt.Fprintf(out, "  %s %.2f, %s: %s\n", c.Intent, c.Score, what, strings.Join(fs, ", "))
+	}
+	if shown > 0 && r.Coverage < 0.995 {
+		fmt.Fprintf(out, "  the examples know %.0f%% of this input (unknown words lower the example scores)\n", 100*r.Coverage)
+	}
 }

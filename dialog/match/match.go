@@ -3,8 +3,9 @@
 // It ranks intents by four tiers of evidence, strongest first: a keypad key,
 // a keyword (substring for Chinese, whole words for Latin scripts, after
 // normalisation), a keyword heard through a homophone or with a character
-// missing (compared as tone-less, accent-tolerant pinyin), and similarity to
-// example utterances (TF-IDF over characters and words). Negated keywords
+// missing (compared as tone-less, accent-tolerant pinyin), and example
+// utterances (a classifier learned from them when the matcher is compiled,
+// whose score is a calibrated probability: model.go). Negated keywords
 // ("不要人工", "I don't want an agent") and an intent's exclusions remove it.
 // Below the threshold the answer is "no match", never a guess, and every
 // result explains itself.
@@ -48,7 +49,7 @@ func (t Tier) String() string {
 	return "none"
 }
 
-// Scores of the fixed tiers. Example scores are cosine similarities in [0, 1].
+// Scores of the fixed tiers. Example scores are probabilities in [0, 1].
 const (
 	scoreDTMF     = 1.0
 	scoreKeyword  = 1.0
@@ -92,7 +93,7 @@ type Matcher struct {
 	sounds *automaton // pinyin forms of keywords and exclusions
 	spat   []pattern
 
-	examples *exampleIndex
+	examples *exampleModel
 	dtmf     map[string][]int // keys → intents bound to them
 
 	scratch sync.Pool // *scratch
@@ -171,7 +172,9 @@ func Compile(intents []Intent, opt Options) (*Matcher, error) {
 	m.words.build()
 	m.sounds.build()
 	if opt.Examples {
-		m.examples = buildExamples(intents)
+		cfg := defaultModel
+		cfg.feat.sounds = opt.Pinyin
+		m.examples = buildModel(intents, cfg)
 	}
 	m.scratch.New = func() any { return &scratch{} }
 	return m, nil
@@ -365,7 +368,17 @@ type Candidate struct {
 	Heard    string // the words of the input that matched, when they differ from Evidence
 	Priority int
 	Handoff  bool
+	// Features: for the two best example-tier candidates, the words, pairs
+	// and sounds of the input that weigh most for the intent, heaviest first.
+	Features []Feature
 	runes    int
+}
+
+// Feature is a piece of evidence the example tier found in the input.
+type Feature struct {
+	Text   string  // as the model sees it: a stemmed word, a pair of words or characters, "<car" (the start of a word), a pinyin syllable
+	Kind   string  // word, pair, han3, gram, sound, sound pair
+	Weight float64 // what it adds to the intent's score: its TF-IDF value in the input × the learned weight
 }
 
 // Rejection is an intent whose keyword was found but did not count.
@@ -385,6 +398,10 @@ type Result struct {
 	Candidates []Candidate // best first, at most maxCandidates
 	Rejected   []Rejection
 	Reason     string // why nothing matched
+	// Coverage is the share of the input (by TF-IDF weight) the examples
+	// know: the example tier's confidence is damped by unknown words.
+	// 0 when the example tier did not run or knew nothing.
+	Coverage float64
 }
 
 const maxCandidates = 5
@@ -494,16 +511,21 @@ type scratch struct {
 	syms, sounds []uint32
 	soundUnit    []int // unit of each sound
 	hits, shits  []hit
-	sims         []float32
-	touched      []int32
 	cands        []Candidate
 	excluded     []verdict
 	rejected     []verdict
 	covered      []verdict
-	best         []float32 // by intent
-	bestEx       []int32
-	intents      []int32
-	feats        []feature
+	ext          extractor // the example model's features of the utterance
+	ids          []int32
+	vals         []float32
+	z            []float32 // scores by class
+	classes      []int32   // active classes
+	probs        []float32
+	near         []neighbour
+	keys         []uint64  // of ids
+	nearQ        []posting // the utterance for the nearest-example similarity
+	nearKeys     []uint64  // of nearQ
+	explainQ     []posting // ids and vals, as postings
 }
 
 // Match finds the intent meant by an utterance, among the active intents.
@@ -601,7 +623,7 @@ func (m *Matcher) Match(text string, active Set) Result {
 		consider(m.candidate(p.intent, Pinyin, score, p.text, heard, p.runes))
 	}
 	if m.examples != nil {
-		m.examples.match(m, t.Units, active, sc, consider)
+		r.Coverage = m.examples.match(m, t, active, sc, consider)
 	}
 
 	// Excluded intents are out. Negated ones are out unless the caller also
