@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -69,7 +70,14 @@ func main() {
 	sample := flag.Int("sample", 8, "capture one call in N for pacing and DTMF→reply")
 	profile := flag.Bool("profile", false, "save a 20 s CPU profile and a heap profile of hotline at each level (in the work dir)")
 	quick := flag.Bool("quick", false, "smoke run: levels 20,40, hold 15s, results in the work dir")
+	render := flag.String("render", "", "no run: rebuild load.md and load.svg next to this load.json (after changing the report)")
 	flag.Parse()
+	if *render != "" {
+		if err := rerender(*render); err != nil {
+			fail("-render: %v", err)
+		}
+		return
+	}
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
@@ -105,6 +113,19 @@ func main() {
 	if err := run(ctx, o, set); err != nil {
 		fail("%v", err)
 	}
+}
+
+// rerender rebuilds a run's load.md and load.svg from its load.json.
+func rerender(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeResults(filepath.Dir(path), &r)
 }
 
 func fail(format string, a ...any) {
@@ -195,7 +216,7 @@ func run(ctx context.Context, o options, set map[string]bool) error {
 	command := "sudo go run ./bench/load"
 	flag.Visit(func(f *flag.Flag) {
 		switch {
-		case f.Name == "work":
+		case f.Name == "work", f.Name == "out" && filepath.Clean(f.Value.String()) == filepath.Join(root, "bench", "results"):
 		case f.Value.String() == "true" && f.DefValue == "false":
 			command += " -" + f.Name
 		default:

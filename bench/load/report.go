@@ -187,7 +187,7 @@ func (l *Level) row() []string {
 	}
 	after := func(before, peak, after int) string {
 		s := fmt.Sprintf("%d / %d / %d", before, peak, after)
-		if after != before {
+		if after > before {
 			s += " ⚠"
 		}
 		return s
@@ -292,7 +292,7 @@ func markdown(r *Results) string {
 	b.WriteString("- **Memory**: VmRSS, mean over the window; per call = (that − the RSS of the idle process after a warm-up of 20 calls) / mean calls up " +
 		"(load.json also has it from the RSS before the level, which holds memory the runtime kept from earlier levels). " +
 		"Goroutines and open fds from `/healthz`: before the level, peak, and 3 s after its last call ended " +
-		"(⚠: not back to the level's start).\n")
+		"(⚠: more than at the level's start).\n")
 	b.WriteString("- **INVITE→200**: every call, from SIPp's response-time trace (1 ms resolution).\n")
 	fmt.Fprintf(&b, "- **Sampled calls** (one in %d: a capture of hotline's RTP ports whose number is a multiple of %d, "+
 		"both directions, first 96 bytes of each packet, read by the benchmark itself): **pacing** is the gap between "+
@@ -371,8 +371,9 @@ func markdown(r *Results) string {
 	b.WriteString("## Goal (issue 8)\n\n")
 	b.WriteString("≥ 500 concurrent calls with 0 failed, ≤ 1.5 ms CPU per call-second, RSS ≤ 100 KB per call, pacing " +
 		"p99 within 2 ms of 20 ms, DTMF→reply p99 ≤ 60 ms, INVITE→200 p99 ≤ 50 ms, goroutines and fds back to " +
-		"baseline. CPU and RSS are read at the largest level with no failed call, the latencies and pacing as the " +
-		"worst of those levels.\n\n")
+		"baseline (no more after each level than before it). Every figure is read at 500 calls, the load the goals are " +
+		"set at (at the largest level with no failed call if 500 had failures); the tables above show how each " +
+		"one moves beyond it.\n\n")
 	goalTable(&b, r)
 
 	b.WriteString("\n## Earlier\n\nThe first, single-level measurement (100 calls for 60 s, issue 3): [load-100.md](load-100.md). " +
@@ -401,6 +402,9 @@ func dateOnly(s string) string {
 }
 
 // goalTable checks each variant against issue 8's goal.
+// goalLevel is the load the issue's goals are set at.
+const goalLevel = 500
+
 func goalTable(b *strings.Builder, r *Results) {
 	head := []string{"goal"}
 	for _, v := range r.Variants {
@@ -418,17 +422,26 @@ func goalTable(b *strings.Builder, r *Results) {
 		name string
 		eval func(v *VariantResult) string
 	}
-	worst := func(v *VariantResult, get func(*Level) (float64, bool), limit float64, unit string) string {
-		w, at, any := 0.0, 0, false
-		for _, l := range v.clean() {
-			if x, ok := get(l); ok && (!any || x > w) {
-				w, at, any = x, l.Concurrent, true
+	// The goals hold "at that load": 500 calls (or, when 500 was not run
+	// clean, the largest level with no failed call).
+	atGoal := func(v *VariantResult) *Level {
+		for i := range v.Levels {
+			if l := &v.Levels[i]; l.Concurrent == goalLevel && l.Failed == 0 {
+				return l
 			}
 		}
-		if !any {
+		return v.best()
+	}
+	at := func(v *VariantResult, get func(*Level) (float64, bool), limit float64, format string) string {
+		l := atGoal(v)
+		if l == nil {
 			return "—"
 		}
-		return fmt.Sprintf("%s%s (at %d)", f2(w), unit, at) + mark(w <= limit)
+		x, ok := get(l)
+		if !ok {
+			return "—"
+		}
+		return fmt.Sprintf(format+" (at %d)", x, l.Concurrent) + mark(x <= limit)
 	}
 	goals := []goal{
 		{"≥ 500 concurrent calls, 0 failed", func(v *VariantResult) string {
@@ -436,30 +449,22 @@ func goalTable(b *strings.Builder, r *Results) {
 			if best == nil {
 				return "—" + mark(false)
 			}
-			return fmt.Sprint(best.Concurrent) + mark(best.Concurrent >= 500)
+			return fmt.Sprintf("up to %d", best.Concurrent) + mark(best.Concurrent >= goalLevel)
 		}},
 		{"≤ 1.5 ms CPU per call-second", func(v *VariantResult) string {
-			best := v.best()
-			if best == nil || best.Window.CallSeconds == 0 {
-				return "—"
-			}
-			return fmt.Sprintf("%s (at %d)", f2(best.Window.MsPerCallSecond), best.Concurrent) + mark(best.Window.MsPerCallSecond <= 1.5)
+			return at(v, func(l *Level) (float64, bool) { return l.Window.MsPerCallSecond, l.Window.CallSeconds > 0 }, 1.5, "%.2f")
 		}},
 		{"RSS ≤ 100 KB per call", func(v *VariantResult) string {
-			best := v.best()
-			if best == nil || best.Window.Seconds == 0 {
-				return "—"
-			}
-			return fmt.Sprintf("%.0f KB (at %d)", best.PerCall, best.Concurrent) + mark(best.PerCall <= 100)
+			return at(v, func(l *Level) (float64, bool) { return l.PerCall, l.Window.Seconds > 0 }, 100, "%.0f KB")
 		}},
 		{"pacing p99 within 2 ms of 20 ms", func(v *VariantResult) string {
-			return worst(v, func(l *Level) (float64, bool) { return l.Capture.Pacing.DevP99, l.Capture.Pacing.Gaps > 0 }, 2, " ms")
+			return at(v, func(l *Level) (float64, bool) { return l.Capture.Pacing.DevP99, l.Capture.Pacing.Gaps > 0 }, 2, "%.2f ms")
 		}},
 		{"DTMF→reply p99 ≤ 60 ms", func(v *VariantResult) string {
-			return worst(v, func(l *Level) (float64, bool) { return l.Capture.DTMF.P99, l.Capture.DTMF.N > 0 }, 60, " ms")
+			return at(v, func(l *Level) (float64, bool) { return l.Capture.DTMF.P99, l.Capture.DTMF.N > 0 }, 60, "%.0f ms")
 		}},
 		{"INVITE→200 p99 ≤ 50 ms", func(v *VariantResult) string {
-			return worst(v, func(l *Level) (float64, bool) { return l.Invite.P99, l.Invite.N > 0 }, 50, " ms")
+			return at(v, func(l *Level) (float64, bool) { return l.Invite.P99, l.Invite.N > 0 }, 50, "%.0f ms")
 		}},
 		{"goroutines and fds back to baseline", func(v *VariantResult) string {
 			if len(v.Levels) == 0 {
@@ -467,7 +472,7 @@ func goalTable(b *strings.Builder, r *Results) {
 			}
 			var bad []string
 			for _, l := range v.Levels {
-				if l.After.Goroutines != l.Before.Goroutines || l.After.FDs != l.Before.FDs {
+				if l.After.Goroutines > l.Before.Goroutines || l.After.FDs > l.Before.FDs {
 					bad = append(bad, fmt.Sprintf("%d: %d→%d goroutines, %d→%d fds", l.Concurrent,
 						l.Before.Goroutines, l.After.Goroutines, l.Before.FDs, l.After.FDs))
 				}
