@@ -1,7 +1,6 @@
 package wav
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -89,20 +88,8 @@ func (sp *Spool) Wait() { sp.wg.Wait() }
 // spool writes whole blocks). It returns at once; the file is created on a
 // lane, and an error creating it comes back from WriteFrame or Close.
 func (sp *Spool) Create(path string, o WriterOptions) (*SpoolWriter, error) {
-	if o.Rate == 0 {
-		o.Rate = Rate
-	}
-	if o.Channels == 0 {
-		o.Channels = 2
-	}
-	if o.Rate < MinSampleRate || o.Rate > MaxSampleRate {
-		return nil, fmt.Errorf("wav: sample rate %d out of range", o.Rate)
-	}
-	if o.Channels != 1 && o.Channels != 2 {
-		return nil, fmt.Errorf("wav: %d channels: the writer makes mono or stereo files", o.Channels)
-	}
-	if o.FixupEvery == 0 {
-		o.FixupEvery = 5 * time.Second
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	sp.init()
 	w := &SpoolWriter{sp: sp, path: path, opts: o, done: make(chan struct{})}
@@ -185,34 +172,7 @@ func (w *SpoolWriter) WriteFrame(caller, bot []int16) error {
 	}
 	off := len(b)
 	b = b[:off+need]
-	enc := b[off:]
-	le := binary.LittleEndian
-	switch {
-	case ch == 2 && len(caller) == n && len(bot) == n:
-		for i, c := range caller {
-			le.PutUint16(enc[4*i:], uint16(c))
-			le.PutUint16(enc[4*i+2:], uint16(bot[i]))
-		}
-	case ch == 2:
-		clear(enc)
-		for i, c := range caller {
-			le.PutUint16(enc[4*i:], uint16(c))
-		}
-		for i, s := range bot {
-			le.PutUint16(enc[4*i+2:], uint16(s))
-		}
-	default:
-		for i := range n {
-			var c, s int32
-			if i < len(caller) {
-				c = int32(caller[i])
-			}
-			if i < len(bot) {
-				s = int32(bot[i])
-			}
-			le.PutUint16(enc[2*i:], uint16(clip16(c+s)))
-		}
-	}
+	encodeFrame(b[off:], caller, bot, ch)
 	*w.cur = b
 	return nil
 }
@@ -378,15 +338,7 @@ func (w *SpoolWriter) writeBlock(b []byte) {
 }
 
 func (w *SpoolWriter) fixup() {
-	riff, data := sizeFields(w.data)
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], riff)
-	if _, err := w.f.WriteAt(b[:], riffSizeAt); err != nil {
-		w.fail(err)
-		return
-	}
-	binary.LittleEndian.PutUint32(b[:], data)
-	if _, err := w.f.WriteAt(b[:], dataSizeAt); err != nil {
+	if err := writeSizes(w.f, w.data); err != nil {
 		w.fail(err)
 		return
 	}

@@ -72,6 +72,26 @@ type Writer struct {
 	closed   bool
 }
 
+// check fills in o's defaults (but BufferSize's) and checks it.
+func (o *WriterOptions) check() error {
+	if o.Rate == 0 {
+		o.Rate = Rate
+	}
+	if o.Channels == 0 {
+		o.Channels = 2
+	}
+	if o.Rate < MinSampleRate || o.Rate > MaxSampleRate {
+		return fmt.Errorf("wav: sample rate %d out of range", o.Rate)
+	}
+	if o.Channels != 1 && o.Channels != 2 {
+		return fmt.Errorf("wav: %d channels: the writer makes mono or stereo files", o.Channels)
+	}
+	if o.FixupEvery == 0 {
+		o.FixupEvery = 5 * time.Second
+	}
+	return nil
+}
+
 // Create creates (or truncates) path and writes the header of a 16-bit PCM
 // WAV with the given rate and channel count (1 or 2).
 func Create(path string, rate, channels int) (*Writer, error) {
@@ -80,20 +100,8 @@ func Create(path string, rate, channels int) (*Writer, error) {
 
 // CreateWith is Create with all options.
 func CreateWith(path string, o WriterOptions) (*Writer, error) {
-	if o.Rate == 0 {
-		o.Rate = Rate
-	}
-	if o.Channels == 0 {
-		o.Channels = 2
-	}
-	if o.Rate < MinSampleRate || o.Rate > MaxSampleRate {
-		return nil, fmt.Errorf("wav: sample rate %d out of range", o.Rate)
-	}
-	if o.Channels != 1 && o.Channels != 2 {
-		return nil, fmt.Errorf("wav: %d channels: the writer makes mono or stereo files", o.Channels)
-	}
-	if o.FixupEvery == 0 {
-		o.FixupEvery = 5 * time.Second
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	if o.BufferSize <= 0 {
 		o.BufferSize = 32 << 10
@@ -178,21 +186,30 @@ func (w *Writer) WriteFrame(caller, bot []int16) error {
 		}
 	}
 	buf = buf[:need]
+	encodeFrame(buf, caller, bot, w.channels)
+	return w.write(buf)
+}
+
+// encodeFrame writes one frame into dst (len(dst) = n·channels·2, n the
+// longer side): 16-bit little-endian, caller left and bot right, or their
+// sum (clipped) for a mono file; the shorter side is silence.
+func encodeFrame(dst []byte, caller, bot []int16, channels int) {
+	n := max(len(caller), len(bot))
 	le := binary.LittleEndian
 	switch {
-	case w.channels == 2 && len(caller) == n && len(bot) == n:
+	case channels == 2 && len(caller) == n && len(bot) == n:
 		// Both sides present: the common case, without per-sample branches.
 		for i, c := range caller {
-			le.PutUint16(buf[4*i:], uint16(c))
-			le.PutUint16(buf[4*i+2:], uint16(bot[i]))
+			le.PutUint16(dst[4*i:], uint16(c))
+			le.PutUint16(dst[4*i+2:], uint16(bot[i]))
 		}
-	case w.channels == 2:
-		clear(buf)
+	case channels == 2:
+		clear(dst)
 		for i, c := range caller {
-			le.PutUint16(buf[4*i:], uint16(c))
+			le.PutUint16(dst[4*i:], uint16(c))
 		}
 		for i, b := range bot {
-			le.PutUint16(buf[4*i+2:], uint16(b))
+			le.PutUint16(dst[4*i+2:], uint16(b))
 		}
 	default:
 		for i := range n {
@@ -203,10 +220,23 @@ func (w *Writer) WriteFrame(caller, bot []int16) error {
 			if i < len(bot) {
 				b = int32(bot[i])
 			}
-			le.PutUint16(buf[2*i:], uint16(clip16(c+b)))
+			le.PutUint16(dst[2*i:], uint16(clip16(c+b)))
 		}
 	}
-	return w.write(buf)
+}
+
+// writeSizes writes the RIFF and data sizes for dataSize bytes of audio
+// into f's header, in place.
+func writeSizes(f *os.File, dataSize int64) error {
+	riff, data := sizeFields(dataSize)
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], riff)
+	if _, err := f.WriteAt(b[:], riffSizeAt); err != nil {
+		return err
+	}
+	binary.LittleEndian.PutUint32(b[:], data)
+	_, err := f.WriteAt(b[:], dataSizeAt)
+	return err
 }
 
 // WriteInterleaved appends samples already interleaved by channel; its
@@ -254,14 +284,7 @@ func (w *Writer) fixup() error {
 	if err := w.bw.Flush(); err != nil {
 		return w.fail(err)
 	}
-	riff, data := sizeFields(w.data)
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], riff)
-	if _, err := w.f.WriteAt(b[:], riffSizeAt); err != nil {
-		return w.fail(err)
-	}
-	binary.LittleEndian.PutUint32(b[:], data)
-	if _, err := w.f.WriteAt(b[:], dataSizeAt); err != nil {
+	if err := writeSizes(w.f, w.data); err != nil {
 		return w.fail(err)
 	}
 	w.fixed = w.data
