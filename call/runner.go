@@ -99,6 +99,11 @@ type Runner struct {
 	spool  wav.Spool // writes the calls' recordings (lanes start with the first)
 }
 
+// RecordingsDropped is the number of recording blocks (BlockSize of
+// audio each) dropped because the disk fell behind, and recordings not
+// started for it (media/wav.Spool): it should stay 0.
+func (r *Runner) RecordingsDropped() uint64 { return r.spool.Dropped() }
+
 // New returns a Runner.
 func New(cfg Config) *Runner {
 	if cfg.Now == nil {

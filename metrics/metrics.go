@@ -58,6 +58,9 @@ type Sources struct {
 	Speech      func() Speech       // the calls' listening: from call.Runner.SpeechStats
 	PromptCache func() speech.Stats // speech.Cache.Stats (the sum, when there are two caches)
 	StoreQueue  func() int          // call record writes waiting: records.Recorder.Stats().QueueDepth
+	// RecordingsDropped counts recorded audio lost because the disk fell
+	// behind: call.Runner.RecordingsDropped.
+	RecordingsDropped func() uint64
 }
 
 // Speech are the speech counters read on scrape: the fields of the same
@@ -209,6 +212,11 @@ func New(src Sources) *Metrics {
 			}
 			return 0
 		}))
+	}
+	if src.RecordingsDropped != nil {
+		r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotline_recording_blocks_dropped_total",
+			Help: "Blocks of recorded audio (256 ms each) lost, and recordings not started, because the disk fell behind."},
+			func() float64 { return float64(src.RecordingsDropped()) }))
 	}
 	if src.StoreQueue != nil {
 		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_store_queue_depth",

@@ -26,15 +26,16 @@ import (
 
 // fakeSources are Sources whose numbers a test sets.
 type fakeSources struct {
-	mu       sync.Mutex
-	active   int
-	draining bool
-	sip      sip.Counters
-	media    media.Totals
-	lateness media.Lateness
-	speech   Speech
-	cache    speech.Stats
-	queue    int
+	mu         sync.Mutex
+	active     int
+	draining   bool
+	sip        sip.Counters
+	media      media.Totals
+	lateness   media.Lateness
+	speech     Speech
+	cache      speech.Stats
+	queue      int
+	recDropped uint64
 }
 
 func (f *fakeSources) sources() Sources {
@@ -54,9 +55,10 @@ func (f *fakeSources) sources() Sources {
 			}
 			return l
 		},
-		Speech:      func() Speech { defer lock()(); return f.speech },
-		PromptCache: func() speech.Stats { defer lock()(); return f.cache },
-		StoreQueue:  func() int { defer lock()(); return f.queue },
+		Speech:            func() Speech { defer lock()(); return f.speech },
+		PromptCache:       func() speech.Stats { defer lock()(); return f.cache },
+		StoreQueue:        func() int { defer lock()(); return f.queue },
+		RecordingsDropped: func() uint64 { defer lock()(); return f.recDropped },
 	}
 }
 
@@ -161,6 +163,7 @@ var families = map[string]dto.MetricType{
 	"hotline_store_write_errors_total":       counterT,
 	"hotline_store_writes_dropped_total":     counterT,
 	"hotline_store_queue_depth":              gaugeT,
+	"hotline_recording_blocks_dropped_total": counterT,
 	"hotline_script_reloads_total":           counterT,
 	"hotline_script_last_reload_success":     gaugeT,
 	"hotline_sip_requests_total":             counterT,
@@ -334,7 +337,7 @@ func TestObservations(t *testing.T) {
 	// Pulled families are left out when their source is not set.
 	for _, name := range []string{"hotline_calls_active", "hotline_sip_requests_total", "hotline_rtp_packets_total",
 		"hotline_rtp_send_lateness_seconds", "hotline_speech_fallbacks_total", "hotline_prompt_cache_requests_total",
-		"hotline_store_queue_depth", "hotline_calls_max", "hotline_draining"} {
+		"hotline_store_queue_depth", "hotline_recording_blocks_dropped_total", "hotline_calls_max", "hotline_draining"} {
 		if fams[name] != nil {
 			t.Errorf("%s exposed without a source", name)
 		}
@@ -353,7 +356,7 @@ func TestPulled(t *testing.T) {
 		t.Fatal("not zero at first")
 	}
 	f.set(func(f *fakeSources) {
-		f.active, f.draining, f.queue = 7, true, 12
+		f.active, f.draining, f.queue, f.recDropped = 7, true, 12, 3
 		f.sip.Invites, f.sip.Accepted, f.sip.Rejected, f.sip.Panics = 10, 8, 2, 1
 		f.sip.Requests[0], f.sip.Requests[sip.NumMethods-1] = 10, 4 // INVITE, OTHER
 		f.sip.Responses[200], f.sip.Responses[486], f.sip.Responses[299], f.sip.Responses[0] = 9, 1, 2, 3
@@ -377,6 +380,7 @@ func TestPulled(t *testing.T) {
 		{"hotline_calls_active", nil, 7},
 		{"hotline_draining", nil, 1},
 		{"hotline_store_queue_depth", nil, 12},
+		{"hotline_recording_blocks_dropped_total", nil, 3},
 		{"hotline_sip_invites_total", nil, 10},
 		{"hotline_sip_invite_results_total", []string{"result", "accepted"}, 8},
 		{"hotline_sip_invite_results_total", []string{"result", "rejected"}, 2},

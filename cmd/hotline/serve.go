@@ -293,8 +293,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 			}
 			return sip.Counters{}
 		},
-		Media:    func() media.Totals { return pacer.Totals() },
-		Lateness: func(b []time.Duration) media.Lateness { return pacer.Lateness(b) },
+		Media:             func() media.Totals { return pacer.Totals() },
+		Lateness:          func(b []time.Duration) media.Lateness { return pacer.Lateness(b) },
+		RecordingsDropped: func() uint64 { return runner.RecordingsDropped() },
 		Speech: func() metrics.Speech {
 			st := runner.SpeechStats()
 			return metrics.Speech{BargeIns: st.BargeIns, FallbackBusy: st.FallbackBusy, FallbackUnavailable: st.FallbackUnavailable,
@@ -650,7 +651,8 @@ func healthReport(cfg serveConfig, srv *sip.Server, r *call.Runner, current *ato
 			"languages":  strings.ToLower(l.script.Language),
 			"goroutines": runtime.NumGoroutine(), "open_fds": openFDs(), "sip": srv.Stats(),
 			"registrations": srv.Registrations(), "tts": ttsStats(), "asr": asrStats(), "speech": r.SpeechStats(),
-			"store": rec.Stats(), "instance": cfg.Instance,
+			"recordings_dropped": r.RecordingsDropped(),
+			"store":              rec.Stats(), "instance": cfg.Instance,
 		}
 	}
 }
