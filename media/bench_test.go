@@ -1,7 +1,6 @@
 package media
 
 import (
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -51,36 +50,20 @@ func BenchmarkRTPMarshal(b *testing.B) {
 // the tick that is recordLag old is written (caller and bot sides) to a
 // stereo WAV file through wav.Writer, as in a recorded call.
 func BenchmarkReceivePacketRecorded(b *testing.B) {
-	pacer := NewPacer(1)
-	defer pacer.Close()
-	conn, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	w, err := wav.CreateWith(filepath.Join(b.TempDir(), "rec.wav"), wav.WriterOptions{BufferSize: 8 << 10})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer w.Close()
-	s, err := NewSession(Config{Conn: conn, Codec: PCMU, Pacer: pacer, Recorder: w})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: PCMU.Encode(nil, tone(160, 5000))}
-	buf := make([]byte, 200)
-	from := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	b.Cleanup(func() { w.Close() }) // after the session's Close (cleanups run last first)
 	bot := tone(160, 3000)
-	var at time.Duration
-	for b.Loop() {
-		pkt.SequenceNumber++
-		pkt.Timestamp += 160
-		at += 20 * time.Millisecond
-		n, _ := pkt.MarshalTo(buf)
-		// The pacer's side: one bot frame per tick, stamped with its time.
+	s := benchReceive(b, func(c *Config) { c.Recorder = w }, func(s *Session, at time.Duration) {
+		// The pacer's side: one bot frame per tick, stamped with its time;
+		// then the tick that is recordLag old is written.
 		s.recMu.Lock()
 		s.recBot.push(bot, at)
 		s.recMu.Unlock()
-		s.handle(buf[:n], from, at)
 		s.rx.flushRecorderAt(s, at, false)
-	}
+	})
 	if st := s.Stats(); st.RecordDropped > 0 {
 		b.Fatalf("recorder dropped %d frames", st.RecordDropped)
 	}

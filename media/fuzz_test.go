@@ -98,14 +98,25 @@ func (discardRecorder) WriteFrame(_, _ []int16) error { return nil }
 // BenchmarkReceivePacket is the receive path of one audio packet (checks,
 // reorder window, decoding, in-band detector), without the socket.
 func BenchmarkReceivePacket(b *testing.B) {
+	benchReceive(b, nil, nil)
+}
+
+// benchReceive runs one caller packet per op, 20 ms apart on the stream's
+// clock, through the receive path of a session made with cfg (nil: no
+// recorder); tick, when set, runs after each packet with its time.
+func benchReceive(b *testing.B, mod func(*Config), tick func(s *Session, at time.Duration)) *Session {
 	pacer := NewPacer(1)
-	defer pacer.Close()
+	b.Cleanup(pacer.Close)
 	conn, _ := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	s, err := NewSession(Config{Conn: conn, Codec: PCMU, Pacer: pacer})
+	cfg := Config{Conn: conn, Codec: PCMU, Pacer: pacer}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := NewSession(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: PCMU.Encode(nil, tone(160, 5000))}
 	buf := make([]byte, 200)
 	from := conn.LocalAddr().(*net.UDPAddr).AddrPort()
@@ -116,7 +127,11 @@ func BenchmarkReceivePacket(b *testing.B) {
 		at += 20 * time.Millisecond
 		n, _ := pkt.MarshalTo(buf)
 		s.handle(buf[:n], from, at)
+		if tick != nil {
+			tick(s, at)
+		}
 	}
+	return s
 }
 
 // BenchmarkSendFrame is one tick of the outbound path: read the source,
