@@ -687,7 +687,15 @@ func TestCloseAndStartOrder(t *testing.T) {
 	s3.Start(ctx3)
 	p3.read()
 	cancel3()
-	eventually(t, "ctx closes the session", func() bool { return s3.closed.Load() })
+	// closed is set as Close begins; closeDone once the socket is closed.
+	eventually(t, "ctx closes the session", func() bool {
+		select {
+		case <-s3.closeDone:
+			return true
+		default:
+			return false
+		}
+	})
 	if _, err := conn3.WriteToUDP([]byte{1}, p3.addr()); err == nil {
 		t.Error("socket still open after ctx ended")
 	}
